@@ -1,0 +1,218 @@
+"""The sandbox's mutable data, and the test hooks that change it the way TeamUp would."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from .clock import Clock
+from .model import (
+    PAYMENT_PROCESSORS,
+    PAYOUT_DELAY_DAYS,
+    STATUSES,
+    ZERO,
+    Customer,
+    Invoice,
+    Item,
+    Provider,
+)
+
+UNSET = object()
+
+
+@dataclass
+class ProviderData:
+    provider: Provider
+    customers: dict[int, Customer] = field(default_factory=dict)
+    items: dict[int, Item] = field(default_factory=dict)
+    invoices: dict[int, Invoice] = field(default_factory=dict)
+
+
+class Store:
+    """All providers' data behind one lock; every change bumps `version` (the query cache key)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.version = 0
+        self.providers: dict[int, ProviderData] = {}
+        self._next_invoice_id = 1
+        self._by_due: dict[int, tuple[int, list[date], list[Invoice]]] = {}
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def provider_data(self, provider_id: int) -> ProviderData:
+        return self.providers[provider_id]
+
+    def invoice(self, invoice_id: int) -> Invoice:
+        for data in self.providers.values():
+            if invoice_id in data.invoices:
+                return data.invoices[invoice_id]
+        raise KeyError(f"no invoice {invoice_id}")
+
+    def invoices_due_between(
+        self, provider_id: int, first: date | None, last: date | None
+    ) -> list[Invoice]:
+        """Invoices with first <= due_date <= last, in due-date order, through a bisect index."""
+        version, dues, invoices = self._by_due.get(provider_id, (-1, [], []))
+        if version != self.version:
+            invoices = sorted(
+                self.providers[provider_id].invoices.values(), key=lambda i: (i.due_date, i.id)
+            )
+            dues = [i.due_date for i in invoices]
+            self._by_due[provider_id] = (self.version, dues, invoices)
+        lo = bisect.bisect_left(dues, first) if first else 0
+        hi = bisect.bisect_right(dues, last) if last else len(dues)
+        return invoices[lo:hi]
+
+    def customer(self, customer_id: int) -> Customer:
+        for data in self.providers.values():
+            if customer_id in data.customers:
+                return data.customers[customer_id]
+        raise KeyError(f"no customer {customer_id}")
+
+    # -- building ------------------------------------------------------------------------------
+
+    def add_provider(self, provider: Provider) -> ProviderData:
+        data = ProviderData(provider)
+        self.providers[provider.id] = data
+        return data
+
+    def new_invoice_id(self) -> int:
+        invoice_id = self._next_invoice_id
+        self._next_invoice_id += 1
+        return invoice_id
+
+    def insert(self, invoice: Invoice) -> Invoice:
+        with self.lock:
+            self.providers[invoice.provider_id].invoices[invoice.id] = invoice
+            self._next_invoice_id = max(self._next_invoice_id, invoice.id + 1)
+            self.version += 1
+        return invoice
+
+    # -- test hooks: each stamps updated_at with the clock's now -------------------------------
+
+    def _touch(self, invoice: Invoice) -> datetime:
+        now = self.clock.now()
+        invoice.updated_at = now
+        self.version += 1
+        return now
+
+    def pay(self, invoice_id: int, processor_id: int = 1) -> Invoice:
+        if processor_id not in PAYMENT_PROCESSORS:
+            raise ValueError(f"unknown payment processor {processor_id}")
+        with self.lock:
+            invoice = self.invoice(invoice_id)
+            now = self._touch(invoice)
+            invoice.status = "paid"
+            invoice.paid_at = now
+            invoice.confirmed_at = invoice.confirmed_at or now
+            invoice.payment_processor_id = processor_id
+            delay = PAYOUT_DELAY_DAYS.get(processor_id)
+            invoice.payout_date = now.date() + timedelta(days=delay) if delay else None
+            return invoice
+
+    def set_status(self, invoice_id: int, status: str) -> Invoice:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        if status == "paid":
+            return self.pay(invoice_id)
+        with self.lock:
+            invoice = self.invoice(invoice_id)
+            self._touch(invoice)
+            invoice.status = status
+            # Only paid invoices carry a payment: none on unpaid ones.
+            invoice.paid_at = None
+            invoice.payment_processor_id = None
+            invoice.payout_date = None
+            return invoice
+
+    def add_invoice(
+        self,
+        provider_id: int,
+        customer_id: int,
+        item_id: int,
+        due_date: date,
+        status: str = "open",
+    ) -> Invoice:
+        with self.lock:
+            data = self.providers[provider_id]
+            item = data.items[item_id]
+            if customer_id not in data.customers:
+                raise KeyError(f"no customer {customer_id} at provider {provider_id}")
+            now = self.clock.now()
+            invoice_id = self.new_invoice_id()
+            invoice = Invoice(
+                id=invoice_id,
+                provider_id=provider_id,
+                number=f"INV-{invoice_id:07d}",
+                customer_id=customer_id,
+                item_id=item.id,
+                purchase_type=item.purchase_type,
+                status="open",
+                due_date=due_date,
+                updated_at=now,
+                confirmed_at=now,
+                subtotal=item.price,
+            )
+            self.insert(invoice)
+        return self.set_status(invoice.id, status) if status != "open" else invoice
+
+    def delete_invoice(self, invoice_id: int) -> None:
+        with self.lock:
+            invoice = self.invoice(invoice_id)
+            del self.providers[invoice.provider_id].invoices[invoice_id]
+            self.version += 1
+
+    def move_due_date(self, invoice_id: int, due_date: date) -> Invoice:
+        with self.lock:
+            invoice = self.invoice(invoice_id)
+            self._touch(invoice)
+            invoice.due_date = due_date
+            return invoice
+
+    def refund(self, invoice_id: int, amount: Decimal | None = None) -> Invoice:
+        """Refund a paid invoice (whole by default): a credit note, and refund_* on the original."""
+        with self.lock:
+            original = self.invoice(invoice_id)
+            if original.status != "paid" or original.is_credit_note:
+                raise ValueError(f"invoice {invoice_id} is not a paid invoice")
+            amount = original.total if amount is None else Decimal(amount).quantize(ZERO)
+            now = self._touch(original)
+            original.refund_amount += amount
+            original.refund_date = now.date()
+            note = Invoice(
+                id=self.new_invoice_id(),
+                provider_id=original.provider_id,
+                number=f"CN-{original.number}",
+                customer_id=original.customer_id,
+                item_id=original.item_id,
+                purchase_type=original.purchase_type,
+                status="paid",
+                due_date=now.date(),
+                updated_at=now,
+                confirmed_at=now,
+                paid_at=now,
+                payment_processor_id=original.payment_processor_id,
+                is_credit_note=True,
+                refunded_invoice_id=original.id,
+                subtotal=-amount,
+            )
+            return self.insert(note)
+
+    def rename_customer(self, customer_id: int, name: str, email: object = UNSET) -> Customer:
+        """Rename a customer. Assumption (see README): TeamUp stamps the customer's invoices."""
+        with self.lock:
+            customer = self.customer(customer_id)
+            customer.name = name
+            if email is not UNSET:
+                customer.email = email  # type: ignore[assignment]
+            for data in self.providers.values():
+                for invoice in data.invoices.values():
+                    if invoice.customer_id == customer_id:
+                        self._touch(invoice)
+            self.version += 1
+            return customer
