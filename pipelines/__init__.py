@@ -1,0 +1,1 @@
+"""Runs of the TeamUp warehouse: the library behind the `teamup-etl` command."""

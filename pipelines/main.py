@@ -1,0 +1,147 @@
+"""The runs behind `teamup-etl`: load, backfill and status, callable from tests or a scheduler."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from sources.teamup import RunStats, teamup_source
+from sources.teamup.exceptions import ConfigurationError, TeamUpError, WarehouseError
+from sources.teamup.warehouse import SqlWarehouse
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_NAME = "teamup_warehouse"  # also the DuckDB file's name: never the dataset's (teamup)
+DATASET_NAME = "teamup"
+TABLES = ("invoices_grouped", "customers", "report_columns")
+
+
+@dataclass
+class RunSummary:
+    mode: str
+    requests: int
+    months_refreshed: int
+    partitions_refreshed: int
+    rows_loaded: dict[str, int]
+    seconds: float
+    windows: dict[str, tuple[str, str]] = field(default_factory=dict)
+    watermarks: dict[str, str] = field(default_factory=dict)
+
+    def line(self) -> str:
+        rows = ", ".join(f"{table} {n}" for table, n in self.rows_loaded.items()) or "none"
+        return (
+            f"{self.mode}: {self.months_refreshed} months and {self.partitions_refreshed} "
+            f"partitions refreshed, {self.requests} requests, rows written: {rows}, "
+            f"{self.seconds:.1f}s"
+        )
+
+
+def make_pipeline(progress: Any = "log") -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        destination="duckdb",
+        dataset_name=DATASET_NAME,
+        progress=progress,
+    )
+
+
+def load(pipeline: dlt.Pipeline | None = None) -> RunSummary:
+    """The nightly run: refresh what changed since the watermark, then move it."""
+    return _run("load", pipeline)
+
+
+def backfill(first: date, last: date, pipeline: dlt.Pipeline | None = None) -> RunSummary:
+    """Replace the due months from first's month to last's month; the watermark stays."""
+    if last < first:
+        raise ConfigurationError(f"backfill end {last} is before its start {first}")
+    return _run("backfill", pipeline, backfill=(first, last))
+
+
+def _run(mode: str, pipeline: dlt.Pipeline | None, **options: Any) -> RunSummary:
+    pipeline = pipeline or make_pipeline()
+    started = time.monotonic()
+    stats = RunStats()
+    try:
+        _finish_pending(pipeline)
+        source = teamup_source(warehouse=SqlWarehouse(pipeline.sql_client), stats=stats, **options)
+        info = pipeline.run(source)
+        _prune_customers(pipeline)
+    except Exception as error:  # dlt wraps what went wrong: surface our own error
+        raise unwrap(error) from error
+    rows = _rows_loaded(pipeline, info)
+    return RunSummary(
+        mode=mode,
+        requests=stats.requests,
+        months_refreshed=stats.months_refreshed,
+        partitions_refreshed=stats.partitions_refreshed,
+        rows_loaded=rows,
+        seconds=time.monotonic() - started,
+        windows=stats.windows,
+        watermarks=stats.watermarks,
+    )
+
+
+def _finish_pending(pipeline: dlt.Pipeline) -> None:
+    """Packages extracted but not loaded (a crash) go in first: planning reads the warehouse."""
+    if pipeline.has_pending_data:
+        logger.warning("loading the packages a previous run left pending")
+        pipeline.normalize()
+        pipeline.load()
+
+
+def _prune_customers(pipeline: dlt.Pipeline) -> None:
+    """A customer whose every invoice is gone is not in a fresh load either."""
+    with pipeline.sql_client() as client:
+        customers = client.make_qualified_table_name("customers")
+        grouped = client.make_qualified_table_name("invoices_grouped")
+        if not _has_tables(client, "customers", "invoices_grouped"):
+            return
+        client.execute_sql(
+            f"delete from {customers} c where not exists (select 1 from {grouped} g "
+            "where g.provider_id = c.provider_id and g.customer_id = c.id)"
+        )
+
+
+def _has_tables(client: Any, *tables: str) -> bool:
+    if not client.has_dataset():
+        return False
+    found = client.execute_sql(
+        "select table_name from information_schema.tables where table_schema = %s",
+        client.dataset_name,
+    )
+    return set(tables) <= {name for (name,) in found or []}
+
+
+def _rows_loaded(pipeline: dlt.Pipeline, info: Any) -> dict[str, int]:
+    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
+    return {table: counts.get(table, 0) for table in TABLES if table in counts}
+
+
+def unwrap(error: BaseException) -> BaseException:
+    """The innermost error we raised on purpose, or a ConfigurationError for dlt's config."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TeamUpError):
+            return current
+        if isinstance(current, ConfigFieldMissingException):
+            return ConfigurationError(
+                "missing setting(s): "
+                + ", ".join(current.fields)
+                + " (set e.g. SOURCES__TEAMUP__API_TOKEN, or .dlt/secrets.toml)"
+            )
+        inner = (
+            getattr(current, "exception", None) if isinstance(current, PipelineStepFailed) else None
+        )
+        current = inner or current.__cause__ or current.__context__
+    if "duckdb" in type(error).__module__.lower():
+        return WarehouseError(f"the DuckDB warehouse failed: {error}")
+    return error

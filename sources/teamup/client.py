@@ -1,0 +1,249 @@
+"""HTTP and paging over TeamUp's report endpoints, on dlt's RESTClient and retrying session."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+from dlt.sources.helpers.requests import Client
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import APIKeyAuth, BearerTokenAuth
+from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
+from requests.adapters import HTTPAdapter
+
+from .exceptions import (
+    ApiError,
+    ApiUnavailableError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    MalformedResponseError,
+    NetworkError,
+)
+from .settings import PAGE_SIZE, QUERY_ATTEMPTS
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class QueryResult:
+    """All rows of one paged query, with the metadata of its first page."""
+
+    rows: list[dict[str, Any]]
+    column_headers: list[dict[str, Any]]
+    server_time: datetime | None  # the API's Date header: the clock updated_at is stamped with
+
+
+class _InconsistentPages(Exception):
+    """Pages of one query that cannot all be true at once; the whole query is asked again."""
+
+
+def _parsed_page_or_retry(response: requests.Response | None, _exc: BaseException | None) -> bool:
+    """dlt retry predicate: parse a 200 once, with Decimal numbers; ask again if it is not JSON.
+
+    The parsed page replaces `response.json`, so dlt's paginator and selector read it without
+    parsing again and without ever turning a number into a float.
+    """
+    if response is None or response.status_code != 200:
+        return False
+    try:
+        payload = json.loads(response.content, parse_float=Decimal)
+    except ValueError:
+        logger.warning("malformed page from %s; asking again", urlsplit(response.url).path)
+        return True
+    response.json = lambda **_kwargs: payload  # type: ignore[method-assign]
+    return False
+
+
+class _CountingAdapter(HTTPAdapter):
+    def __init__(self, on_send: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_send = on_send
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        self._on_send()
+        return super().send(request, *args, **kwargs)
+
+
+class ReportClient:
+    """One provider's view of the reports API; counts the HTTP requests it makes."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_token: str,
+        auth_scheme: str = "Token",
+        provider_id: int | None = None,
+    ) -> None:
+        if not api_token:
+            raise ConfigurationError("no API token: set SOURCES__TEAMUP__API_TOKEN")
+        if auth_scheme == "Bearer":
+            auth: Any = BearerTokenAuth(api_token)
+        elif auth_scheme == "Token":
+            # TeamUp's own scheme; dlt's APIKeyAuth sends it as a header value.
+            auth = APIKeyAuth(name="Authorization", api_key=f"Token {api_token}", location="header")
+        else:
+            raise ConfigurationError(f"auth_scheme must be Token or Bearer, not {auth_scheme!r}")
+        headers = {"Accept": "application/json"}
+        if provider_id is not None:
+            headers["TeamUp-Provider-ID"] = str(provider_id)
+        self.host = urlsplit(base_url).netloc or base_url
+        self._requests = 0
+        self._count_lock = threading.Lock()
+        http = Client(raise_for_status=False, retry_condition=_parsed_page_or_retry)
+        http.configure()  # retries, backoff and timeout from dlt's [runtime] settings
+        session = http.session
+        # Our adapter sees every attempt (retries included) below dlt's retrying send.
+        adapter = _CountingAdapter(self._count)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self.rest = RESTClient(
+            base_url=base_url.rstrip("/") + "/", headers=headers, auth=auth, session=session
+        )
+
+    @property
+    def requests_made(self) -> int:
+        return self._requests
+
+    def _count(self) -> None:
+        with self._count_lock:
+            self._requests += 1
+
+    def query(self, endpoint: str, params: Mapping[str, Any]) -> QueryResult:
+        """Every page of a query, checked for consistency; asked again when pages disagree."""
+        for attempt in range(1, QUERY_ATTEMPTS + 1):
+            try:
+                return self._query_once(endpoint, params)
+            except _InconsistentPages as problem:
+                if attempt == QUERY_ATTEMPTS:
+                    raise MalformedResponseError(
+                        str(problem), endpoint=endpoint, request=describe(params)
+                    ) from None
+                logger.warning("%s on %s; asking again", problem, endpoint)
+        raise AssertionError("unreachable")
+
+    def _query_once(self, endpoint: str, params: Mapping[str, Any]) -> QueryResult:
+        paginator = OffsetPaginator(
+            limit=PAGE_SIZE, total_path="total", stop_after_empty_page=False
+        )
+        rows: list[dict[str, Any]] = []
+        total: int | None = None
+        first: dict[str, Any] = {}
+        server_time = None
+        try:
+            for page in self.rest.paginate(
+                endpoint, params=dict(params), paginator=paginator, data_selector="rows"
+            ):
+                body = _page_body(page.response, endpoint, params, len(rows))
+                if total is None:
+                    total, first = body["total"], body
+                    server_time = _server_time(page.response)
+                elif body["total"] != total:
+                    raise _InconsistentPages(f"total changed from {total} to {body['total']}")
+                if not body["rows"] and len(rows) < total:
+                    raise _InconsistentPages(f"empty page at offset {len(rows)} of {total}")
+                rows.extend(body["rows"])
+        except requests.HTTPError as error:
+            raise _http_error(error, endpoint, params) from None
+        except (requests.ConnectionError, requests.Timeout) as error:
+            logger.debug("connection failure", exc_info=True)
+            raise NetworkError(
+                f"could not reach {self.host} ({type(error).__name__}) on GET /{endpoint}"
+            ) from None
+        except ValueError:
+            raise MalformedResponseError(
+                "the page is not JSON, even after retries",
+                endpoint=endpoint,
+                request=describe(params, offset=len(rows)),
+            ) from None
+        if total is not None and len(rows) != total:
+            raise _InconsistentPages(f"got {len(rows)} rows, total said {total}")
+        return QueryResult(rows, first.get("column_headers", []), server_time)
+
+
+def describe(params: Mapping[str, Any], **extra: Any) -> str:
+    """A request's parameters as a short query string, for error messages (nothing secret)."""
+    shown = {
+        k: ",".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in params.items()
+    }
+    shown.update(extra)
+    text = urlencode(shown, safe=",:")
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _page_body(
+    response: requests.Response, endpoint: str, params: Mapping[str, Any], offset: int
+) -> dict[str, Any]:
+    body = response.json()
+    problem = None
+    if not isinstance(body, dict):
+        problem = "the page is not a JSON object"
+    elif not isinstance(body.get("total"), int) or isinstance(body.get("total"), bool):
+        problem = "the page has no integer `total`"
+    elif not isinstance(body.get("rows"), list):
+        problem = "the page has no `rows` list"
+    elif not isinstance(body.get("column_headers", []), list):
+        problem = "the page's `column_headers` is not a list"
+    if problem:
+        raise MalformedResponseError(
+            problem, endpoint=endpoint, request=describe(params, offset=offset)
+        )
+    return body
+
+
+def _server_time(response: requests.Response) -> datetime | None:
+    try:
+        return parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _http_error(error: requests.HTTPError, endpoint: str, params: Mapping[str, Any]) -> ApiError:
+    response = error.response
+    status = response.status_code if response is not None else None
+    try:
+        envelope = response.json() if response is not None else {}
+    except ValueError:
+        envelope = {}
+    if not isinstance(envelope, dict):
+        envelope = {}
+    message = str(envelope.get("message") or (response.reason if response is not None else ""))
+    request = describe(params)
+    if status in (401, 403):
+        what = "TeamUp rejected the API token" if status == 401 else "TeamUp refused access"
+        return AuthenticationError(
+            f"{what} ({status}: {message})", endpoint=endpoint, request=request, status=status
+        )
+    if status == 400:
+        fields = envelope.get("field_errors") or {}
+        detail = "; ".join(
+            f"{name}: {' '.join(map(str, errs)) if isinstance(errs, list) else errs}"
+            for name, errs in fields.items()
+        )
+        return BadRequestError(
+            f"TeamUp refused a parameter (400: {detail or message})",
+            endpoint=endpoint,
+            request=request,
+            status=status,
+        )
+    if status == 429 or (status or 0) >= 500:
+        return ApiUnavailableError(
+            f"TeamUp kept failing ({status}: {message}) after every retry",
+            endpoint=endpoint,
+            request=request,
+            status=status,
+        )
+    return ApiError(
+        f"TeamUp answered {status}: {message}", endpoint=endpoint, request=request, status=status
+    )

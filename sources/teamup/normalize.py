@@ -1,0 +1,166 @@
+"""API rows to warehouse records: invoices_grouped, customers and report_columns."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from .exceptions import MalformedResponseError
+from .partitions import month_of, partition_key
+from .settings import COLUMN_ALIASES, GROUPED_ENDPOINT
+
+INTEGER_COLUMNS = frozenset(
+    {
+        "due_date_year",
+        "due_date_month",
+        "payment_year",
+        "payment_month",
+        "payout_year",
+        "payout_month",
+    }
+)
+
+
+def canonical(column: str) -> str:
+    """The key a requested column comes back under (customer_id -> customer.id)."""
+    return COLUMN_ALIASES.get(column, column)
+
+
+def _dig(row: Mapping[str, Any], key: str) -> Any:
+    """The value at a dot-notation key; KeyError when the row lacks it."""
+    value: Any = row
+    for part in key.split("."):
+        if not isinstance(value, Mapping):
+            raise KeyError(key)
+        value = value[part]
+    return value
+
+
+def _bad(message: str, row: Mapping[str, Any]) -> MalformedResponseError:
+    shown = json.dumps(row, default=str, ensure_ascii=False)[:200]
+    return MalformedResponseError(f"{message} in row {shown}", endpoint=GROUPED_ENDPOINT)
+
+
+def _integer(value: Any, column: str, row: Mapping[str, Any]) -> int | None:
+    """The API writes some of these as strings ("07"); all are whole numbers or null."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not str(value).strip().lstrip("-").isdigit():
+        raise _bad(f"`{column}` is not a whole number ({value!r})", row)
+    return int(value)
+
+
+def row_month(row: Mapping[str, Any]) -> date:
+    try:
+        year = _integer(_dig(row, "due_date_year"), "due_date_year", row)
+        month = _integer(_dig(row, "due_date_month"), "due_date_month", row)
+        return month_of(year, month)  # type: ignore[arg-type]
+    except (KeyError, TypeError, ValueError):
+        raise _bad("no valid due_date_year/due_date_month", row) from None
+
+
+def row_customer(row: Mapping[str, Any]) -> int | None:
+    """The customer id of a grouped row; None when the row's customer is null."""
+    customer = row.get("customer")
+    if customer is None:
+        return None
+    if not isinstance(customer, Mapping) or "id" not in customer:
+        raise _bad("`customer` has no id", row)
+    return _integer(customer["id"], "customer.id", row)
+
+
+def row_count(row: Mapping[str, Any]) -> int:
+    """`count` is documented as a string of digits; anything else is a broken page."""
+    value = row.get("count")
+    if isinstance(value, bool) or value is None or not str(value).isdigit():
+        raise _bad(f"`count` is not a count ({value!r})", row)
+    return int(value)
+
+
+def grouped_record(
+    row: Mapping[str, Any], columns: Sequence[str], provider_id: int, by_customer: bool
+) -> dict[str, Any]:
+    """One invoices_grouped record: the nested customer reduced to customer_id,
+    purchased_item flattened, months as integers, the count as an integer."""
+    month = row_month(row)
+    customer_id = row_customer(row) if by_customer else None
+    record: dict[str, Any] = {"provider_id": provider_id}
+    for column in columns:
+        key = canonical(column)
+        try:
+            value = _dig(row, key)
+        except KeyError:
+            raise _bad(f"the requested column `{key}` is missing", row) from None
+        if key == "customer" or key.startswith("customer."):
+            continue  # kept as customer_id here; names and emails go to `customers`
+        if key == "purchased_item":
+            item = value if isinstance(value, Mapping) else {}
+            record["purchased_item_id"] = item.get("id")
+            record["purchased_item_name"] = item.get("name")
+            record.update(
+                {f"purchased_item_{k}": v for k, v in item.items() if k not in ("id", "name")}
+            )
+        elif key in INTEGER_COLUMNS:
+            record[key] = _integer(value, key, row)
+        else:
+            record[key] = value
+    if by_customer:
+        record["customer_id"] = customer_id
+    record["due_month"] = month
+    record["invoice_count"] = row_count(row)
+    record["partition_key"] = partition_key(provider_id, month, customer_id)
+    record["group_key"] = _group_key(record)
+    return record
+
+
+def _group_key(record: Mapping[str, Any]) -> str:
+    """A stable id of the group: its attribute values, hashed (NULLs cannot be primary keys)."""
+    attributes = {k: v for k, v in record.items() if k not in ("invoice_count", "partition_key")}
+    text = json.dumps(attributes, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def tombstone(provider_id: int, partition: str, month: date) -> dict[str, Any]:
+    """A row that only deletes: its partition's old rows go, it is never inserted."""
+    return {
+        "provider_id": provider_id,
+        "partition_key": partition,
+        "group_key": f"tombstone/{partition}",
+        "due_month": month,
+        "invoice_count": 0,
+        "is_deleted": True,
+    }
+
+
+def customer_record(row: Mapping[str, Any], provider_id: int) -> dict[str, Any] | None:
+    customer = row.get("customer")
+    if not isinstance(customer, Mapping) or customer.get("id") is None:
+        return None
+    record = {"provider_id": provider_id, "id": int(customer["id"])}
+    for field in ("name", "email"):
+        if field in customer:
+            record[field] = customer[field]
+    return record
+
+
+def report_column_records(headers: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    records = []
+    for header in headers:
+        if not isinstance(header, Mapping) or "key" not in header:
+            continue
+        sort = header.get("sorted") if isinstance(header.get("sorted"), Mapping) else {}
+        records.append(
+            {
+                "key": header["key"],
+                "label": header.get("label"),
+                "sortable": header.get("sortable"),
+                "holds_customer_id": header.get("holds_customer_id"),
+                "required": header.get("required"),
+                "sort_order": sort.get("order"),
+                "sort_priority": sort.get("priority"),
+            }
+        )
+    return records

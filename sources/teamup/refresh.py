@@ -1,0 +1,259 @@
+"""Which partitions of the grouped report a run re-fetches, and the batches it loads.
+
+The report has no updated_at on its rows and counts invoices per group, so appending each
+night's counts is wrong. A run instead replaces whole partitions, (due month, customer):
+- discovery: the report grouped by customer and due month over the updated_at window names
+  the partitions holding invoices changed since the watermark;
+- those partitions are re-fetched (few requests, see partitions.plan_partition_fetches);
+- a checksum, invoices per (due month, status), is compared with what the warehouse will
+  hold after that; a month that differs lost invoices no window can show (deleted, or
+  re-dated into another month) and is refreshed whole;
+- every refreshed partition is replaced: a tombstone deletes its old rows, then its new rows
+  are inserted (dlt merge, delete-insert on partition_key, hard_delete on tombstones).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from .client import QueryResult, ReportClient
+from .normalize import canonical, row_count, row_customer, row_month
+from .partitions import (
+    Partition,
+    PartitionFetch,
+    month_bounds,
+    months_between,
+    partition_key,
+    plan_partition_fetches,
+)
+from .settings import CUSTOMER_COLUMNS, GROUPED_ENDPOINT, PARTITION_MONTH_COLUMNS
+from .warehouse import Warehouse
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RefreshSettings:
+    columns: tuple[str, ...]  # attribute columns, as configured
+    start_date: date | None
+    overlap: timedelta
+    lag: timedelta
+
+    @property
+    def by_customer(self) -> bool:
+        return any(column in CUSTOMER_COLUMNS for column in self.columns)
+
+    @property
+    def sort(self) -> list[str]:
+        """Every grouping column, so offset paging walks one fixed order."""
+        keys = [canonical(column) for column in self.columns]
+        return list(dict.fromkeys([*PARTITION_MONTH_COLUMNS, *keys]))
+
+
+@dataclass
+class Batch:
+    """Rows to load for one provider, and the partitions they replace."""
+
+    provider_id: int
+    rows: list[dict[str, Any]]
+    replaced: dict[str, date]  # partition_key -> due month, each deleted before the insert
+    column_headers: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RefreshStats:
+    months_refreshed: set[date] = field(default_factory=set)
+    partitions_refreshed: int = 0
+    window: tuple[datetime, datetime] | None = None
+
+
+class GroupedRefresh:
+    """One provider's run over the grouped report: `load` (incremental) or `backfill`."""
+
+    def __init__(
+        self,
+        client: ReportClient,
+        warehouse: Warehouse,
+        provider_id: int,
+        settings: RefreshSettings,
+    ) -> None:
+        self.client, self.warehouse, self.provider_id = client, warehouse, provider_id
+        self.settings = settings
+        self.stats = RefreshStats()
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def _query(self, columns: Sequence[str], sort: Sequence[str], **filters: Any) -> QueryResult:
+        params: dict[str, Any] = {"columns": [*columns, "count"], "sort": list(sort)}
+        params["format"] = "json"
+        if self.settings.start_date and "due_date_gte" not in filters:
+            filters["due_date_gte"] = self.settings.start_date.isoformat()
+        params.update({k: v for k, v in filters.items() if v is not None})
+        return self.client.query(GROUPED_ENDPOINT, params)
+
+    def _data(self, **filters: Any) -> QueryResult:
+        columns = list(dict.fromkeys([*PARTITION_MONTH_COLUMNS, *self.settings.columns]))
+        return self._query(columns, self.settings.sort, **filters)
+
+    def checksum(self) -> tuple[Counter, datetime]:
+        """Invoices per (due month, status) as the API counts them now, and its clock."""
+        result = self._query(
+            [*PARTITION_MONTH_COLUMNS, "status"], [*PARTITION_MONTH_COLUMNS, "status"]
+        )
+        counts: Counter = Counter()
+        for row in result.rows:
+            counts[(row_month(row), row.get("status"))] += row_count(row)
+        return counts, result.server_time or datetime.now(UTC)
+
+    def discover(self, since: datetime, until: datetime) -> dict[date, set]:
+        """Partitions holding invoices updated in [since, until], by due month."""
+        columns = [*PARTITION_MONTH_COLUMNS]
+        if self.settings.by_customer:
+            columns.append("customer.id")
+        result = self._query(
+            columns,
+            columns,
+            updated_at_gte=since.isoformat(timespec="milliseconds"),
+            updated_at_lte=until.isoformat(timespec="milliseconds"),
+        )
+        changed: dict[date, set] = {}
+        for row in result.rows:
+            who = row_customer(row) if self.settings.by_customer else None
+            changed.setdefault(row_month(row), set()).add(who)
+        return changed
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def load(self, watermark: datetime | None) -> Iterator[Batch | datetime]:
+        """Yield batches, then (last) the new watermark: the end of the window read."""
+        api_counts, server_now = self.checksum()
+        until = server_now - self.settings.lag
+        if watermark is None:
+            months = {month for month, _ in api_counts} | set(
+                self.warehouse.month_rows(self.provider_id)
+            )
+            logger.info("provider %s: first load, %d due months", self.provider_id, len(months))
+            yield from self._refresh_months(months, api_counts)
+            yield until
+            return
+        since = watermark - self.settings.overlap
+        self.stats.window = (since, until)
+        changed = self.discover(since, until)
+        pending, whole = self._fetch_partitions(changed)
+        whole |= self._months_off_checksum(api_counts, pending, whole)
+        for batch in pending:
+            batch = _without_months(batch, whole)  # those are refreshed whole below
+            self.stats.partitions_refreshed += len(batch.replaced)
+            yield batch
+        yield from self._refresh_months(whole, api_counts)
+        yield until
+
+    def backfill(self, first: date, last: date) -> Iterator[Batch]:
+        """Replace every due month from first's month to last's month; no watermark."""
+        yield from self._refresh_months(set(months_between(first, last)), None)
+
+    # -- partition refresh ---------------------------------------------------------------------
+
+    def _fetch_partitions(self, changed: dict[date, set]) -> tuple[list[Batch], set[date]]:
+        """Re-fetch changed partitions (held back until the checksum has spoken)."""
+        if not changed:
+            return [], set()
+        if not self.settings.by_customer:
+            return [], set(changed)  # the partition is the month itself
+        with_customer = {m: {c for c in cs if c is not None} for m, cs in changed.items()}
+        # A null customer cannot be asked for by id: its month is refreshed whole.
+        whole = {month for month, customers in changed.items() if None in customers}
+        customers = {c for cs in with_customer.values() for c in cs}
+        known_rows, _ = self.warehouse.partition_stats(self.provider_id, customers)
+        fetches, cheaper_whole = plan_partition_fetches(
+            {m: cs for m, cs in with_customer.items() if m not in whole and cs},
+            known_rows,
+            self.warehouse.month_rows(self.provider_id),
+        )
+        logger.info(
+            "provider %s: %d changed partitions in %d months, %d requests planned",
+            self.provider_id,
+            sum(len(cs) for cs in changed.values()),
+            len(changed),
+            len(fetches),
+        )
+        return [self._fetch_partition_batch(fetch) for fetch in fetches], whole | cheaper_whole
+
+    def _fetch_partition_batch(self, fetch: PartitionFetch) -> Batch:
+        first, _ = month_bounds(fetch.first_month, self.settings.start_date)
+        _, last = month_bounds(fetch.last_month)
+        result = self._data(
+            due_date_gte=first.isoformat(),
+            due_date_lte=last.isoformat(),
+            customers=",".join(map(str, fetch.customers)),
+        )
+        rows = [r for r in result.rows if (row_customer(r), row_month(r)) in fetch.partitions]
+        replaced = {
+            partition_key(self.provider_id, month, customer): month
+            for customer, month in fetch.partitions
+        }
+        return Batch(self.provider_id, rows, replaced, result.column_headers)
+
+    def _months_off_checksum(
+        self, api_counts: Counter, pending: list[Batch], whole: set[date]
+    ) -> set[date]:
+        """Months whose counts, after the partition refresh, still differ from the API's."""
+        projected: Counter = Counter(self.warehouse.month_status_counts(self.provider_id))
+        partitions: set[Partition] = set()
+        for batch in pending:
+            for row in batch.rows:
+                projected[(row_month(row), row.get("status"))] += row_count(row)
+            partitions |= {(_customer_of(key), month) for key, month in batch.replaced.items()}
+        customers = {customer for customer, _ in partitions}
+        _, old = self.warehouse.partition_stats(self.provider_id, customers)
+        for (partition, status), invoices in old.items():
+            if partition in partitions:
+                projected[(partition[1], status)] -= invoices
+        off = {
+            month
+            for month, status in set(projected) | set(api_counts)
+            if projected[(month, status)] != api_counts[(month, status)]
+        }
+        if off - whole:
+            logger.info(
+                "provider %s: %d months differ from the checksum (deleted or re-dated invoices)",
+                self.provider_id,
+                len(off - whole),
+            )
+        return off
+
+    # -- month refresh -------------------------------------------------------------------------
+
+    def _refresh_months(self, months: set[date], api_counts: Counter | None) -> Iterator[Batch]:
+        old = self.warehouse.partitions_in_months(self.provider_id, months)
+        for month in sorted(months):
+            replaced = {key: m for key, m in old.items() if m == month}
+            has_invoices = api_counts is None or any(
+                n for (m, _), n in api_counts.items() if m == month
+            )
+            rows: list[dict[str, Any]] = []
+            headers: list[dict[str, Any]] = []
+            if has_invoices:
+                first, last = month_bounds(month, self.settings.start_date)
+                result = self._data(due_date_gte=first.isoformat(), due_date_lte=last.isoformat())
+                rows, headers = result.rows, result.column_headers
+            self.stats.months_refreshed.add(month)
+            yield Batch(self.provider_id, rows, replaced, headers)
+
+
+def _customer_of(key: str) -> int | None:
+    who = key.rsplit("/", 1)[1]
+    return None if who == "*" else int(who)
+
+
+def _without_months(batch: Batch, months: set[date]) -> Batch:
+    if not months & set(batch.replaced.values()):
+        return batch
+    rows = [row for row in batch.rows if row_month(row) not in months]
+    replaced = {key: month for key, month in batch.replaced.items() if month not in months}
+    return Batch(batch.provider_id, rows, replaced, batch.column_headers)

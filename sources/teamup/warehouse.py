@@ -1,0 +1,121 @@
+"""What the warehouse already holds, read back to decide what a run must refresh."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from datetime import date
+from typing import Any, Protocol
+
+from .partitions import Partition
+
+GROUPED_TABLE = "invoices_grouped"
+
+
+class Warehouse(Protocol):
+    """The source's read-only view of the loaded grouped data of one provider at a time."""
+
+    def month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]: ...
+
+    def month_rows(self, provider_id: int) -> dict[date, int]: ...
+
+    def partition_stats(
+        self, provider_id: int, customers: Iterable[int] | None
+    ) -> tuple[dict[Partition, int], dict[tuple[Partition, str], int]]: ...
+
+    def partitions_in_months(self, provider_id: int, months: Iterable[date]) -> dict[str, date]: ...
+
+
+class EmptyWarehouse:
+    """A warehouse with nothing loaded: the first run."""
+
+    def month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]:
+        return {}
+
+    def month_rows(self, provider_id: int) -> dict[date, int]:
+        return {}
+
+    def partition_stats(self, provider_id, customers):  # type: ignore[no-untyped-def]
+        return {}, {}
+
+    def partitions_in_months(self, provider_id: int, months: Iterable[date]) -> dict[str, date]:
+        return {}
+
+
+class SqlWarehouse:
+    """Reads through a dlt sql client (pipeline.sql_client), opened per question."""
+
+    def __init__(self, open_client: Callable[[], AbstractContextManager[Any]]) -> None:
+        self._open_client = open_client
+
+    def _query(self, sql: str, *args: Any) -> list[tuple]:
+        with self._open_client() as client:
+            if not client.has_dataset():
+                return []
+            table = client.make_qualified_table_name(GROUPED_TABLE)
+            exists = client.execute_sql(
+                "select count(*) from information_schema.tables "
+                "where table_schema = %s and table_name = %s",
+                client.dataset_name,
+                GROUPED_TABLE,
+            )
+            if not exists or not exists[0][0]:
+                return []
+            return client.execute_sql(sql.format(table=table), *args) or []
+
+    def month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]:
+        rows = self._query(
+            "select due_month, status, sum(invoice_count) from {table} "
+            "where provider_id = %s group by all",
+            provider_id,
+        )
+        return {(month, status): int(count) for month, status, count in rows}
+
+    def month_rows(self, provider_id: int) -> dict[date, int]:
+        rows = self._query(
+            "select due_month, count(*) from {table} where provider_id = %s group by all",
+            provider_id,
+        )
+        return {month: int(count) for month, count in rows}
+
+    def partition_stats(
+        self, provider_id: int, customers: Iterable[int] | None
+    ) -> tuple[dict[Partition, int], dict[tuple[Partition, str], int]]:
+        """Groups per partition, and invoices per (partition, status), of these customers
+        (None: the grouping has no customer, so the partitions are whole months)."""
+        if customers is None:
+            rows = self._query(
+                "select null, due_month, status, count(*), sum(invoice_count) from {table} "
+                "where provider_id = %s group by all",
+                provider_id,
+            )
+        else:
+            wanted = sorted(set(customers))
+            if not wanted:
+                return {}, {}
+            rows = self._query(
+                "select customer_id, due_month, status, count(*), sum(invoice_count) "
+                "from {table} where provider_id = %s and customer_id in "
+                "(select unnest(%s::bigint[])) group by all",
+                provider_id,
+                wanted,
+            )
+        groups: dict[Partition, int] = defaultdict(int)
+        counts: dict[tuple[Partition, str], int] = {}
+        for customer, month, status, group_rows, invoices in rows:
+            groups[(customer, month)] += int(group_rows)
+            counts[((customer, month), status)] = int(invoices)
+        return dict(groups), counts
+
+    def partitions_in_months(self, provider_id: int, months: Iterable[date]) -> dict[str, date]:
+        wanted = sorted(set(months))
+        if not wanted:
+            return {}
+        rows = self._query(
+            "select distinct partition_key, due_month from {table} "
+            "where provider_id = %s and due_month in (select unnest(%s::date[]))",
+            provider_id,
+            wanted,
+        )
+        return dict(rows)
