@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint format sandbox clean
+.PHONY: help install test lint format sandbox demo load backfill status clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -28,6 +28,19 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 
 test: lint ## lint, then the whole pytest suite
 	$(BIN)/pytest
+
+demo: $(STAMP) ## run the real load against a local sandbox and show what landed
+	$(BIN)/python -m pipelines.demo
+
+load: $(STAMP) ## the nightly incremental load (needs the token configured)
+	$(BIN)/teamup-etl load
+
+backfill: $(STAMP) ## replace due months: make backfill START=2024-01-01 END=2024-03-31
+	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD"; exit 2; }
+	$(BIN)/teamup-etl backfill --start $(START) --end $(END)
+
+status: $(STAMP) ## watermarks, last loads and rows per table
+	$(BIN)/teamup-etl status
 
 sandbox: $(STAMP) ## serve the local TeamUp stand-in on 127.0.0.1:8765 until Ctrl-C
 	$(BIN)/python -m sandbox --port 8765 --seed 1 --invoices 20000

@@ -43,29 +43,36 @@ class RunSummary:
         )
 
 
-def make_pipeline(progress: Any = "log") -> dlt.Pipeline:
+def make_pipeline(
+    progress: Any = None, pipelines_dir: str | None = None, database: str | None = None
+) -> dlt.Pipeline:
+    """The warehouse pipeline; by default its file and state come from dlt's configuration
+    (DESTINATION__DUCKDB__CREDENTIALS, DLT_DATA_DIR), else teamup_warehouse.duckdb here."""
+    destination = dlt.destinations.duckdb(credentials=database) if database else "duckdb"
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination="duckdb",
+        pipelines_dir=pipelines_dir,
+        destination=destination,
         dataset_name=DATASET_NAME,
         progress=progress,
     )
 
 
-def load(pipeline: dlt.Pipeline | None = None) -> RunSummary:
+def load(pipeline: dlt.Pipeline | None = None, progress: Any = None) -> RunSummary:
     """The nightly run: refresh what changed since the watermark, then move it."""
-    return _run("load", pipeline)
+    return _run("load", pipeline or make_pipeline(progress))
 
 
-def backfill(first: date, last: date, pipeline: dlt.Pipeline | None = None) -> RunSummary:
+def backfill(
+    first: date, last: date, pipeline: dlt.Pipeline | None = None, progress: Any = None
+) -> RunSummary:
     """Replace the due months from first's month to last's month; the watermark stays."""
     if last < first:
         raise ConfigurationError(f"backfill end {last} is before its start {first}")
-    return _run("backfill", pipeline, backfill=(first, last))
+    return _run("backfill", pipeline or make_pipeline(progress), backfill=(first, last))
 
 
-def _run(mode: str, pipeline: dlt.Pipeline | None, **options: Any) -> RunSummary:
-    pipeline = pipeline or make_pipeline()
+def _run(mode: str, pipeline: dlt.Pipeline, **options: Any) -> RunSummary:
     started = time.monotonic()
     stats = RunStats()
     try:
@@ -86,6 +93,53 @@ def _run(mode: str, pipeline: dlt.Pipeline | None, **options: Any) -> RunSummary
         windows=stats.windows,
         watermarks=stats.watermarks,
     )
+
+
+@dataclass
+class Status:
+    watermarks: dict[str, str]
+    loads: list[tuple[str, int, str]]  # (load_id, status, inserted_at), newest first
+    rows: dict[str, int]
+
+    def text(self) -> str:
+        lines = ["watermarks (updated_at read up to, per provider):"]
+        lines += [f"  provider {p}: {mark}" for p, mark in self.watermarks.items()] or [
+            "  none yet"
+        ]
+        lines.append("last loads:")
+        lines += [
+            f"  {load_id}  {'loaded' if code == 0 else f'status {code}'}  {at}"
+            for load_id, code, at in self.loads
+        ] or ["  none yet"]
+        lines.append("rows per table:")
+        lines += [f"  {table}: {n}" for table, n in self.rows.items()] or ["  no tables yet"]
+        return "\n".join(lines)
+
+
+def status(pipeline: dlt.Pipeline | None = None, last: int = 5) -> Status:
+    """What the warehouse holds and how far the incremental load has read."""
+    pipeline = pipeline or make_pipeline(progress=None)
+    source_state = pipeline.state.get("sources", {}).get("teamup", {})
+    watermarks = dict(source_state.get("invoices_grouped", {}).get("watermarks", {}))
+    loads: list[tuple[str, int, str]] = []
+    rows: dict[str, int] = {}
+    try:
+        with pipeline.sql_client() as client:
+            if client.has_dataset():
+                if _has_tables(client, "_dlt_loads"):
+                    loads_table = client.make_qualified_table_name("_dlt_loads")
+                    found = client.execute_sql(
+                        f"select load_id, status, cast(inserted_at as varchar) from {loads_table} "
+                        f"order by inserted_at desc limit {int(last)}"
+                    )
+                    loads = [tuple(row) for row in found or []]
+                for table in TABLES:
+                    if _has_tables(client, table):
+                        name = client.make_qualified_table_name(table)
+                        rows[table] = client.execute_sql(f"select count(*) from {name}")[0][0]
+    except Exception as error:
+        raise unwrap(error) from error
+    return Status(watermarks, loads, rows)
 
 
 def _finish_pending(pipeline: dlt.Pipeline) -> None:

@@ -16,9 +16,10 @@ class Clock:
 
     def __init__(self, start: datetime | None = None) -> None:
         self._lock = threading.Lock()
-        self._now = to_millis(start or datetime.now(UTC))
-        if self._now.tzinfo is None:
+        start = start or datetime.now(UTC)
+        if start.tzinfo is None:
             raise ValueError("the sandbox clock needs an aware datetime")
+        self._now = to_millis(start.astimezone(UTC))  # in UTC, as `set` keeps it
 
     def now(self) -> datetime:
         with self._lock:

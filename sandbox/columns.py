@@ -23,6 +23,7 @@ class Column:
     sortable: bool = True
     holds_customer_id: bool = False
     required: bool = False
+    fields: tuple[str, ...] = ()  # an object value's keys (dot-notation), its CSV columns
 
 
 def local(moment: datetime, provider: Provider) -> datetime:
@@ -89,6 +90,15 @@ CUSTOMER_COLUMNS = (
     Column("customer.name", "Customer Name", _customer_attr("name")),
     Column("customer.email", "Customer Email", _customer_attr("email")),
 )
+CUSTOMER_FIELDS = ("id", "name", "email")
+VENUE_FIELDS = ("id", "name")
+MONEY_KEYS = (
+    "decimal",
+    "string",
+    "iso_currency_code",
+    "currency_symbol",
+    "currency_symbol_position",
+)
 CUSTOMER_ALIASES = {
     "customer_id": "customer.id",
     "customer_name": "customer.name",
@@ -104,7 +114,12 @@ GROUPED_COLUMNS = {
         Column("status", "Status", lambda i, d: i.status),
         *CUSTOMER_COLUMNS,
         Column(
-            "customer", "Customer", lambda i, d: i.customer_id, _customer, holds_customer_id=True
+            "customer",
+            "Customer",
+            lambda i, d: i.customer_id,
+            _customer,
+            holds_customer_id=True,
+            fields=CUSTOMER_FIELDS,
         ),
         Column("purchase_type", "Purchase Type", lambda i, d: i.purchase_type),
         Column("payment_processor", "Payment Processor", _processor),
@@ -119,6 +134,7 @@ GROUPED_COLUMNS = {
             "Purchased Item",
             lambda i, d: i.item_id,
             lambda item_id, d: {"id": item_id, "name": d.items[item_id].name},
+            fields=("id", "name"),
         ),
         Column("purchase_fee_type", "Purchase Fee Type", lambda i, d: i.purchase_fee_type),
     )
@@ -150,7 +166,7 @@ _MONEY_ATTRS = {
 
 def _money_column(key: str) -> Column:
     attr = _MONEY_ATTRS[key]
-    return Column(key, MONEY_FIELDS[key], lambda i, d: getattr(i, attr), money)
+    return Column(key, MONEY_FIELDS[key], lambda i, d: getattr(i, attr), money, fields=MONEY_KEYS)
 
 
 def _applied_credits(inv: Invoice, data: ProviderData) -> list[dict[str, Any]]:
@@ -169,8 +185,8 @@ def _discount_attr(index: int) -> Callable[[Invoice, ProviderData], Any]:
     return lambda inv, data: inv.discount_code[index] if inv.discount_code else None
 
 
-def _unsortable(key: str, label: str, extract: Callable) -> Column:
-    return Column(key, label, extract, sortable=False)
+def _unsortable(key: str, label: str, extract: Callable, fields: tuple[str, ...] = ()) -> Column:
+    return Column(key, label, extract, sortable=False, fields=fields)
 
 
 INVOICE_COLUMNS = {
@@ -187,6 +203,7 @@ INVOICE_COLUMNS = {
             "refunded_invoice",
             "Refunded Invoice",
             lambda i, d: {"id": i.refunded_invoice_id} if i.refunded_invoice_id else None,
+            ("id",),
         ),
         Column("number", "Number", lambda i, d: i.number),
         *CUSTOMER_COLUMNS,
@@ -196,12 +213,14 @@ INVOICE_COLUMNS = {
             lambda i, d: _customer(i.customer_id, d, venue=True),
             sortable=False,
             holds_customer_id=True,
+            fields=(*CUSTOMER_FIELDS, *(f"venue.{f}" for f in VENUE_FIELDS)),
         ),
         Column("customer.venue.id", "Venue ID", lambda i, d: d.customers[i.customer_id].venue_id),
         _unsortable(
             "customer.venue",
             "Venue",
             lambda i, d: _venue(d.customers[i.customer_id].venue_id, d),
+            VENUE_FIELDS,
         ),
         Column(
             "customer.venue.name",
@@ -219,6 +238,7 @@ INVOICE_COLUMNS = {
                 if i.discount_code
                 else None
             ),
+            ("name", "code"),
         ),
         Column("discount_code.code", "Discount Code", _discount_attr(1)),
         Column("payment_processor", "Payment Processor", _processor),

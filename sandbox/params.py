@@ -3,7 +3,7 @@
 Choices where the scraped docs are vague (the stricter reading each time):
 - unknown parameters are rejected (400), so a misspelt filter never silently returns everything;
 - array parameters accept repeated keys and comma-separated values; scalars may appear once;
-- date-times must carry a zone (Z or an offset); dates are YYYY-MM-DD;
+- date-times are RFC 3339 and must carry a zone (Z or an offset); dates are YYYY-MM-DD;
 - limit and page_size are 0..100, offset >= 0, page >= 1; limit/offset and page/page_size
   cannot be mixed;
 - `sort` may only name columns the request asked for, and only sortable ones.
@@ -11,6 +11,7 @@ Choices where the scraped docs are vague (the stricter reading each time):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -58,7 +59,8 @@ class Filters:
     """Invoice-level filters, hashable so a query can key the result cache."""
 
     ranges: tuple[tuple[str, datetime | None, datetime | None], ...] = ()
-    paid_on: tuple[date, date] | None = None  # paid_at_timeframe, on the UTC date of paid_at
+    # paid_at_timeframe, on the date of paid_at in the provider's zone (as payment_month is)
+    paid_on: tuple[date, date] | None = None
     due_from: date | None = None
     due_to: date | None = None
     status: str | None = None
@@ -117,12 +119,20 @@ def _int(name: str, raw: str, minimum: int | None = None, maximum: int | None = 
     return value
 
 
+# RFC 3339, what OpenAPI's date-time and date formats mean; Python's fromisoformat alone would
+# also take week dates (2024-W31-1), the basic format (20240729T155128Z) and missing seconds.
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})", re.ASCII
+)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
 def _datetime(name: str, raw: str) -> datetime:
     try:
-        value = datetime.fromisoformat(raw)
+        value = datetime.fromisoformat(raw) if _DATETIME.fullmatch(raw) else None
     except ValueError:
         value = None
-    if value is None or "T" not in raw.upper() or value.tzinfo is None:
+    if value is None or value.tzinfo is None:
         raise _fail(
             name, "Datetime has wrong format. Use ISO 8601 with a zone, e.g. 2024-07-29T15:51:28Z."
         )
@@ -131,7 +141,9 @@ def _datetime(name: str, raw: str) -> datetime:
 
 def _date(name: str, raw: str) -> date:
     try:
-        return date.fromisoformat(raw) if len(raw) == 10 else date.fromisoformat("x")
+        if not _DATE.fullmatch(raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
     except ValueError:
         raise _fail(name, "Date has wrong format. Use YYYY-MM-DD.") from None
 

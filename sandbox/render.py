@@ -32,33 +32,32 @@ def to_json(payload: Any) -> bytes:
     return _MARKED.sub(r"\1", text).encode("utf-8")
 
 
-def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and value:
-        for key, inner in value.items():
-            _flatten(inner, f"{prefix}.{key}" if prefix else key, out)
-    elif isinstance(value, list):
-        out[prefix] = json.dumps(value, default=str, ensure_ascii=False)
-    elif isinstance(value, Decimal):
-        out[prefix] = _decimal_text(value)
-    else:
-        out[prefix] = "" if value is None else value
+def _lookup(row: dict[str, Any], key: str) -> Any:
+    value: Any = row
+    for part in key.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
 
 
-def to_csv(rows: list[dict[str, Any]], headers: list[dict[str, Any]]) -> bytes:
-    """One line per row; nested objects become dot-notation columns (customer.name)."""
-    flat_rows = []
-    fieldnames: dict[str, None] = {}
-    for row in rows:
-        flat: dict[str, Any] = {}
-        _flatten(row, "", flat)
-        flat_rows.append(flat)
-        fieldnames.update(dict.fromkeys(flat))
-    if not rows:
-        fieldnames = dict.fromkeys(header["key"] for header in headers)
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return _decimal_text(value)
+    if isinstance(value, dict | list):  # lists and free-form objects: one JSON cell
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return value
+
+
+def to_csv(rows: list[dict[str, Any]], keys: list[str]) -> bytes:
+    """One line per row under a header of dot-notation keys (customer.name); a missing or
+    null object leaves its cells empty, so every page of a report has the same header."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(fieldnames), lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(flat_rows)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(keys)
+    writer.writerows([_cell(_lookup(row, key)) for key in keys] for row in rows)
     return buffer.getvalue().encode("utf-8")
 
 

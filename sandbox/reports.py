@@ -6,7 +6,7 @@ import random
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, tzinfo
 from typing import Any
 
 from .columns import (
@@ -56,6 +56,14 @@ class Report:
     def column(self, key: str) -> Column:
         return COUNT if key == "count" else self.columns[key]
 
+    def csv_keys(self, columns: tuple[str, ...]) -> list[str]:
+        """The CSV header: objects spread into dot-notation keys, the same on every page."""
+        keys: dict[str, None] = {}
+        for key in columns:
+            fields = self.column(key).fields
+            keys.update(dict.fromkeys([f"{key}.{f}" for f in fields] if fields else [key]))
+        return list(keys)
+
 
 GROUPED = Report(
     "invoices.grouped",
@@ -70,19 +78,28 @@ INVOICES = Report(
 REPORTS = {report.path: report for report in (GROUPED, INVOICES)}
 
 
-def parse_query(report: Report, params: dict[str, list[str]], store: Store) -> Query:
+def parse_query(
+    report: Report, params: dict[str, list[str]], store: Store, provider_id: int | None = None
+) -> Query:
+    """The query of a request; timeframes count in the provider's calendar when it is given."""
+    now = store.clock.now()
+    if provider_id is not None:
+        now = now.astimezone(store.provider_data(provider_id).provider.tz)
     columns = report.resolve_columns(array(params, "columns"))
-    sort = []
+    sort: list[tuple[str, bool]] = []
     for item in array(params, "sort") or ():
-        descending, name = item.startswith("-"), item.lstrip("-")
+        descending = item.startswith("-")
+        name = item[1:] if descending else item  # one "-" only: "--count" is no column
         key = report.aliases.get(name, name)
         if key not in columns or not report.column(key).sortable:
             raise ParamError({"sort": [f'"{item}" is not a sortable column of this request.']})
+        if any(key == seen for seen, _ in sort):  # "count,-count": which order would win?
+            raise ParamError({"sort": [f'"{item}" sorts on a column already sorted on.']})
         sort.append((key, descending))
     offset, limit = parse_paging(params)
     return Query(
         columns=columns,
-        filters=parse_filters(params, store.clock.now().date()),
+        filters=parse_filters(params, now.date()),
         sort=tuple(sort),
         offset=offset,
         limit=limit,
@@ -90,7 +107,7 @@ def parse_query(report: Report, params: dict[str, list[str]], store: Store) -> Q
     )
 
 
-def _matches(inv: Invoice, f: Filters) -> bool:
+def _matches(inv: Invoice, f: Filters, zone: tzinfo = UTC) -> bool:
     if f.status is not None and inv.status != f.status:
         return False
     if f.purchase_types is not None and inv.purchase_type not in f.purchase_types:
@@ -111,7 +128,7 @@ def _matches(inv: Invoice, f: Filters) -> bool:
         return False
     if f.paid_on is not None and (
         inv.paid_at is None
-        or not f.paid_on[0] <= inv.paid_at.astimezone(UTC).date() <= f.paid_on[1]
+        or not f.paid_on[0] <= inv.paid_at.astimezone(zone).date() <= f.paid_on[1]
     ):
         return False
     for field, low, high in f.ranges:
@@ -177,7 +194,7 @@ class ReportEngine:
         selected = [
             inv
             for inv in self.store.invoices_due_between(data.provider.id, f.due_from, f.due_to)
-            if _matches(inv, f)
+            if _matches(inv, f, data.provider.tz)
         ]
         if report.grouped:
             result = self._group(report, data, query, selected)
@@ -248,7 +265,12 @@ def _place(row: dict[str, Any], key: str, value: Any) -> None:
         if not isinstance(target.get(part), dict):
             target[part] = {}
         target = target[part]
-    if isinstance(value, dict) and isinstance(target.get(leaf), dict):
-        target[leaf].update(value)
+    if isinstance(target.get(leaf), dict):
+        # An object asked for whole and in parts (discount_code + discount_code.code): merge,
+        # and a null object never wipes out the parts ({"name": null, "code": null}).
+        if isinstance(value, dict):
+            target[leaf].update(value)
+        elif value is not None:
+            target[leaf] = value
     else:
         target[leaf] = value

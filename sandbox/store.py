@@ -201,6 +201,8 @@ class Store:
                 refunded_invoice_id=original.id,
                 subtotal=-amount,
             )
+            delay = PAYOUT_DELAY_DAYS.get(note.payment_processor_id or 0)
+            note.payout_date = now.date() + timedelta(days=delay) if delay else None
             return self.insert(note)
 
     def rename_customer(self, customer_id: int, name: str, email: object = UNSET) -> Customer:

@@ -173,11 +173,15 @@ class ReportClient:
 
 
 def describe(params: Mapping[str, Any], **extra: Any) -> str:
-    """A request's parameters as a short query string, for error messages (nothing secret)."""
+    """A request's parameters as a short query string, for error messages (nothing secret).
+
+    What tells requests apart (paging, filters) comes first; the long column lists last."""
+    long_lists = ("columns", "sort")
+    ordered = {**extra, **{k: v for k, v in params.items() if k not in long_lists}}
+    ordered.update({k: params[k] for k in long_lists if k in params})
     shown = {
-        k: ",".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in params.items()
+        k: ",".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in ordered.items()
     }
-    shown.update(extra)
     text = urlencode(shown, safe=",:")
     return text if len(text) <= 300 else text[:297] + "..."
 

@@ -1,0 +1,108 @@
+"""A harness per test: a sandbox, a warehouse file, and a fresh full load to compare with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipelines import main
+from sandbox import Sandbox
+
+# dlt bookkeeping columns differ between loads by design; everything else must match.
+DLT_COLUMNS = ("_dlt_load_id", "_dlt_id", "is_deleted")
+TABLE_KEYS = {
+    "invoices_grouped": "group_key",
+    "customers": "provider_id, id",
+    "report_columns": "key",
+}
+
+
+def read_tables(database: Path) -> dict[str, list[tuple]]:
+    """Every data row of every table, sorted, without dlt's per-load columns."""
+    tables: dict[str, list[tuple]] = {}
+    with duckdb.connect(str(database), read_only=True) as con:
+        for table, key in TABLE_KEYS.items():
+            columns = [
+                name
+                for (name,) in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = 'teamup' and table_name = ? order by column_name",
+                    [table],
+                ).fetchall()
+                if name not in DLT_COLUMNS
+            ]
+            listed = ", ".join(columns)
+            tables[table] = con.execute(
+                f"select {listed} from teamup.{table} order by {key}"
+            ).fetchall()
+    return tables
+
+
+class Harness:
+    """Runs the real pipeline against a sandbox, as `teamup-etl` would, and inspects results."""
+
+    def __init__(self, sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sandbox, self.workdir = sandbox, workdir
+        self.database = workdir / "warehouse.duckdb"
+        self._fresh_runs = 0
+        monkeypatch.setenv("SOURCES__TEAMUP__BASE_URL", sandbox.base_url)
+        monkeypatch.setenv("SOURCES__TEAMUP__API_TOKEN", sandbox.token)
+        monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(self.database))
+        monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+        # Retries stay real but quick: a test of persistent failure should not wait a minute.
+        monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
+        monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.01")
+        monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "2")
+
+    def load(self) -> main.RunSummary:
+        return main.load()
+
+    def backfill(self, first: date, last: date) -> main.RunSummary:
+        return main.backfill(first, last)
+
+    def later(self, minutes: int = 5) -> None:
+        """Move the sandbox clock past the run's lag, as the next night would."""
+        self.sandbox.clock.advance(minutes=minutes)
+
+    def tables(self) -> dict[str, list[tuple]]:
+        return read_tables(self.database)
+
+    def fresh_tables(self) -> dict[str, list[tuple]]:
+        """What a fresh full load into an empty database gives now."""
+        self._fresh_runs += 1
+        fresh = self.workdir / f"fresh-{self._fresh_runs}"
+        pipeline = main.make_pipeline(
+            pipelines_dir=str(fresh / "dlt"), database=str(fresh / "warehouse.duckdb")
+        )
+        main.load(pipeline)
+        return read_tables(fresh / "warehouse.duckdb")
+
+    def assert_exact(self) -> None:
+        assert self.tables() == self.fresh_tables()
+
+    def watermarks(self) -> dict[str, str]:
+        return main.status().watermarks
+
+    def query(self, sql: str, *params: Any) -> list[tuple]:
+        with duckdb.connect(str(self.database), read_only=True) as con:
+            return con.execute(sql, list(params)).fetchall()
+
+
+@pytest.fixture
+def harness(sandbox: Sandbox, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    return Harness(sandbox, isolated, monkeypatch)
+
+
+@pytest.fixture
+def make_harness(
+    make_sandbox: Callable[..., Sandbox], isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Harness]:
+    def build(**options: Any) -> Harness:
+        return Harness(make_sandbox(**options), isolated, monkeypatch)
+
+    return build

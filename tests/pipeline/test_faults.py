@@ -1,0 +1,74 @@
+"""Rate limits, server errors and broken pages: the run still ends exact, or fails cleanly."""
+
+from __future__ import annotations
+
+import pytest
+
+from sources.teamup.exceptions import ApiUnavailableError, MalformedResponseError
+
+
+def test_429_with_retry_after_is_waited_out(harness):
+    harness.sandbox.faults.throttle(times=2, retry_after=1)
+    harness.load()
+    assert harness.sandbox.log.count(status=429) == 2
+    harness.assert_exact()
+
+
+def test_random_server_errors_are_retried(harness):
+    harness.sandbox.faults.error_rate = 0.15
+    harness.load()
+    assert (
+        harness.sandbox.log.count(status=500)
+        + harness.sandbox.log.count(status=502)
+        + (harness.sandbox.log.count(status=503))
+        > 0
+    )
+    harness.sandbox.faults.error_rate = 0
+    harness.assert_exact()
+
+
+def test_one_malformed_page_is_asked_again(harness):
+    harness.sandbox.faults.truncate(when=lambda r: r.endpoint_seq == 3)
+    harness.load()
+    harness.assert_exact()
+
+
+def test_an_unstable_order_without_sort_does_not_matter(harness):
+    harness.sandbox.faults.unstable_order = True
+    harness.load()
+    harness.sandbox.faults.unstable_order = False
+    harness.assert_exact()
+
+
+def test_every_request_asks_for_json_and_a_full_sort(harness):
+    harness.load()
+    for entry in harness.sandbox.log.requests("invoices.grouped"):
+        params = entry.info.params
+        assert params["format"] == ["json"]  # the API's default is CSV
+        assert params["limit"] == ["100"]
+        columns = [c for c in params["columns"] if c != "count"]
+        assert set(params["sort"]) == set(columns)
+
+
+def test_a_persistent_failure_leaves_the_watermark_then_heals(harness):
+    harness.load()
+    watermark = harness.watermarks()
+    before = harness.tables()
+    harness.later()
+    harness.sandbox.pay(next(i for i in harness.sandbox.invoices() if i.status == "open").id)
+    harness.later()
+    harness.sandbox.faults.fail(when=lambda r: "updated_at_gte" in r.params, times=None, status=503)
+    with pytest.raises(ApiUnavailableError, match="503"):
+        harness.load()
+    assert harness.watermarks() == watermark
+    assert harness.tables() == before
+    harness.sandbox.faults.reset()
+    harness.load()
+    harness.assert_exact()
+
+
+def test_a_page_that_stays_malformed_fails_naming_the_request(harness):
+    harness.sandbox.faults.truncate(when=lambda r: r.endpoint_seq >= 3, times=50)
+    with pytest.raises(MalformedResponseError, match=r"invoices\.grouped/data.*offset"):
+        harness.load()
+    assert harness.watermarks() == {}
