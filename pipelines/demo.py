@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -16,11 +17,14 @@ DEMO_DIR = Path(".demo")
 DATABASE = DEMO_DIR / "teamup_warehouse.duckdb"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.demo", description=__doc__)
+    parser.add_argument("--invoices", type=int, default=20000, help="size of the sandbox studio")
+    args = parser.parse_args(argv)
     shutil.rmtree(DEMO_DIR, ignore_errors=True)  # each demo starts from an empty warehouse
     DEMO_DIR.mkdir()
-    print("starting the TeamUp sandbox on 127.0.0.1 (20000 invoices, seed 1)...", flush=True)
-    with Sandbox(seed=1, invoices=20000) as sandbox:
+    print(f"starting the TeamUp sandbox on 127.0.0.1 ({args.invoices} invoices)...", flush=True)
+    with Sandbox(seed=1, invoices=args.invoices) as sandbox:
         env = {
             **os.environ,
             "SOURCES__TEAMUP__BASE_URL": sandbox.base_url,

@@ -98,7 +98,7 @@ def teamup_source(
     auth_scheme: str = "Token",
     provider_id: str | None = None,
     start_date: str | None = None,
-    columns: list[str] | None = None,
+    grouped_columns: list[str] | None = None,
     overlap_seconds: int = DEFAULT_OVERLAP_SECONDS,
     lag_seconds: int = DEFAULT_LAG_SECONDS,
     warehouse: Any = None,
@@ -113,14 +113,15 @@ def teamup_source(
         auth_scheme: "Token" (TeamUp's own) or "Bearer".
         provider_id: one id, or several comma-separated, each loaded with its rows tagged.
         start_date: the earliest due date loaded (YYYY-MM-DD); none: the whole history.
-        columns: grouped report attribute columns; every documented one by default.
+        grouped_columns: the grouped report's attribute columns; every documented one by
+            default. (Not `columns`: dlt would also read a bare COLUMNS, the terminal width.)
         overlap_seconds, lag_seconds: the incremental window's margins (see settings.py).
         warehouse: what is loaded already (pipeline.sql_client); nothing: a first load.
         backfill: (first, last) due dates: replace those months, leave the watermark.
         stats: filled with request and refresh counts for the caller's summary.
     """
     settings = RefreshSettings(
-        columns=tuple(c for c in (columns or DEFAULT_GROUPED_COLUMNS) if c != "count"),
+        columns=tuple(c for c in (grouped_columns or DEFAULT_GROUPED_COLUMNS) if c != "count"),
         start_date=parse_start_date(start_date),
         overlap=timedelta(seconds=overlap_seconds),
         lag=timedelta(seconds=lag_seconds),

@@ -31,7 +31,7 @@ from .partitions import (
     partition_key,
     plan_partition_fetches,
 )
-from .settings import CUSTOMER_COLUMNS, GROUPED_ENDPOINT, PARTITION_MONTH_COLUMNS
+from .settings import CUSTOMER_COLUMNS, GROUPED_ENDPOINT, PAGE_SIZE, PARTITION_MONTH_COLUMNS
 from .warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
@@ -143,9 +143,15 @@ class GroupedRefresh:
             return
         since = watermark - self.settings.overlap
         self.stats.window = (since, until)
-        changed = self.discover(since, until)
-        pending, whole = self._fetch_partitions(changed)
-        whole |= self._months_off_checksum(api_counts, pending, whole)
+        pending, whole = self._fetch_partitions(self.discover(since, until))
+        # Invoices deleted or re-dated out of a month show in no window, only in the checksum:
+        # find the partitions they left (or, where cheaper, refresh their month whole).
+        off = self._cells_off_checksum(api_counts, pending, whole)
+        left, whole_too = self._localize(off, pending, whole)
+        more, whole_also = self._fetch_partitions(left, skip=_partitions_of(pending))
+        pending += more
+        whole |= whole_too | whole_also
+        whole |= {month for month, _ in self._cells_off_checksum(api_counts, pending, whole)}
         for batch in pending:
             batch = _without_months(batch, whole)  # those are refreshed whole below
             self.stats.partitions_refreshed += len(batch.replaced)
@@ -159,21 +165,23 @@ class GroupedRefresh:
 
     # -- partition refresh ---------------------------------------------------------------------
 
-    def _fetch_partitions(self, changed: dict[date, set]) -> tuple[list[Batch], set[date]]:
+    def _fetch_partitions(
+        self, changed: dict[date, set], skip: frozenset[Partition] = frozenset()
+    ) -> tuple[list[Batch], set[date]]:
         """Re-fetch changed partitions (held back until the checksum has spoken)."""
+        changed = {m: {c for c in cs if (c, m) not in skip} for m, cs in changed.items()}
+        changed = {m: cs for m, cs in changed.items() if cs}
         if not changed:
             return [], set()
         if not self.settings.by_customer:
             return [], set(changed)  # the partition is the month itself
-        with_customer = {m: {c for c in cs if c is not None} for m, cs in changed.items()}
         # A null customer cannot be asked for by id: its month is refreshed whole.
         whole = {month for month, customers in changed.items() if None in customers}
-        customers = {c for cs in with_customer.values() for c in cs}
+        wanted = {m: cs for m, cs in changed.items() if m not in whole}
+        customers = {c for cs in wanted.values() for c in cs}
         known_rows, _ = self.warehouse.partition_stats(self.provider_id, customers)
         fetches, cheaper_whole = plan_partition_fetches(
-            {m: cs for m, cs in with_customer.items() if m not in whole and cs},
-            known_rows,
-            self.warehouse.month_rows(self.provider_id),
+            wanted, known_rows, self.warehouse.month_rows(self.provider_id)
         )
         logger.info(
             "provider %s: %d changed partitions in %d months, %d requests planned",
@@ -199,33 +207,66 @@ class GroupedRefresh:
         }
         return Batch(self.provider_id, rows, replaced, result.column_headers)
 
-    def _months_off_checksum(
+    def _cells_off_checksum(
         self, api_counts: Counter, pending: list[Batch], whole: set[date]
-    ) -> set[date]:
-        """Months whose counts, after the partition refresh, still differ from the API's."""
-        projected: Counter = Counter(self.warehouse.month_status_counts(self.provider_id))
-        partitions: set[Partition] = set()
+    ) -> set[tuple[date, str]]:
+        """(month, status) cells whose count, once `pending` is loaded, differs from the API's."""
+        projected = Counter(self.warehouse.month_status_counts(self.provider_id))
+        for (partition, status), invoices in self._old_counts(pending).items():
+            projected[(partition[1], status)] -= invoices
         for batch in pending:
             for row in batch.rows:
                 projected[(row_month(row), row.get("status"))] += row_count(row)
-            partitions |= {(_customer_of(key), month) for key, month in batch.replaced.items()}
+        return {
+            cell
+            for cell in set(projected) | set(api_counts)
+            if projected[cell] != api_counts[cell] and cell[0] not in whole
+        }
+
+    def _old_counts(self, pending: list[Batch]) -> dict[tuple[Partition, str], int]:
+        """Invoices per (partition, status) the warehouse holds for partitions being replaced."""
+        partitions = _partitions_of(pending)
         customers = {customer for customer, _ in partitions}
         _, old = self.warehouse.partition_stats(self.provider_id, customers)
-        for (partition, status), invoices in old.items():
-            if partition in partitions:
-                projected[(partition[1], status)] -= invoices
-        off = {
-            month
-            for month, status in set(projected) | set(api_counts)
-            if projected[(month, status)] != api_counts[(month, status)]
-        }
-        if off - whole:
-            logger.info(
-                "provider %s: %d months differ from the checksum (deleted or re-dated invoices)",
-                self.provider_id,
-                len(off - whole),
+        return {key: n for key, n in old.items() if key[0] in partitions}
+
+    def _localize(
+        self, cells: set[tuple[date, str]], pending: list[Batch], whole: set[date]
+    ) -> tuple[dict[date, set], set[date]]:
+        """The partitions behind each off cell: the API's and the warehouse's invoices per
+        customer for that month and status, compared. A month where listing its customers
+        would cost as much as re-fetching it is refreshed whole instead."""
+        if not self.settings.by_customer:
+            return {}, {month for month, _ in cells}
+        month_rows = self.warehouse.month_rows(self.provider_id)
+        replaced = _partitions_of(pending)
+        fetched: Counter = Counter()
+        for batch in pending:
+            for row in batch.rows:
+                fetched[(row_customer(row), row_month(row), row.get("status"))] += row_count(row)
+        left: dict[date, set] = {}
+        whole_too: set[date] = set()
+        for month, status in sorted(cells, key=str):
+            ours = self.warehouse.customer_counts(self.provider_id, month, status)
+            for customer, m in replaced:
+                if m == month:
+                    ours[customer] = fetched[(customer, month, status)]
+            if _pages(len(ours) + 1) >= _pages(month_rows.get(month, 0)):
+                whole_too.add(month)
+                continue
+            first, last = month_bounds(month, self.settings.start_date)
+            result = self._query(
+                [*PARTITION_MONTH_COLUMNS, "customer.id"],
+                [*PARTITION_MONTH_COLUMNS, "customer.id"],
+                due_date_gte=first.isoformat(),
+                due_date_lte=last.isoformat(),
+                status=status,
             )
-        return off
+            theirs = {row_customer(row): row_count(row) for row in result.rows}
+            for customer in set(theirs) | {c for c, n in ours.items() if n}:
+                if theirs.get(customer, 0) != ours.get(customer, 0):
+                    left.setdefault(month, set()).add(customer)
+        return left, whole_too
 
     # -- month refresh -------------------------------------------------------------------------
 
@@ -244,6 +285,16 @@ class GroupedRefresh:
                 rows, headers = result.rows, result.column_headers
             self.stats.months_refreshed.add(month)
             yield Batch(self.provider_id, rows, replaced, headers)
+
+
+def _partitions_of(batches: list[Batch]) -> frozenset[Partition]:
+    return frozenset(
+        (_customer_of(key), month) for b in batches for key, month in b.replaced.items()
+    )
+
+
+def _pages(rows: int) -> int:
+    return max(1, -(-rows // PAGE_SIZE))
 
 
 def _customer_of(key: str) -> int | None:

@@ -26,6 +26,8 @@ class Warehouse(Protocol):
 
     def partitions_in_months(self, provider_id: int, months: Iterable[date]) -> dict[str, date]: ...
 
+    def customer_counts(self, provider_id: int, month: date, status: str) -> dict[int, int]: ...
+
 
 class EmptyWarehouse:
     """A warehouse with nothing loaded: the first run."""
@@ -40,6 +42,9 @@ class EmptyWarehouse:
         return {}, {}
 
     def partitions_in_months(self, provider_id: int, months: Iterable[date]) -> dict[str, date]:
+        return {}
+
+    def customer_counts(self, provider_id: int, month: date, status: str) -> dict[int, int]:
         return {}
 
 
@@ -119,3 +124,14 @@ class SqlWarehouse:
             wanted,
         )
         return dict(rows)
+
+    def customer_counts(self, provider_id: int, month: date, status: str) -> dict[int, int]:
+        """Invoices per customer of one due month and status."""
+        rows = self._query(
+            "select customer_id, sum(invoice_count) from {table} "
+            "where provider_id = %s and due_month = %s and status = %s group by all",
+            provider_id,
+            month,
+            status,
+        )
+        return {customer: int(count) for customer, count in rows}

@@ -150,3 +150,18 @@ def test_the_watermark_moves_to_the_window_end(harness):
     second = harness.watermarks()
     assert list(first) == ["0"]
     assert second["0"] > first["0"]
+
+
+def test_a_deleted_unpaid_invoice_costs_its_partition_not_its_month(make_harness):
+    harness = make_harness(invoices=8000)  # months of several pages: whole ones cost more
+    harness.load()
+    harness.later(minutes=60)
+    harness.load()
+    harness.later()
+    victim = _first(harness.sandbox, status="upcoming")
+    harness.sandbox.delete_invoice(victim.id)
+    harness.later()
+    summary = harness.load()
+    assert summary.months_refreshed == 0
+    assert summary.partitions_refreshed >= 1
+    harness.assert_exact()

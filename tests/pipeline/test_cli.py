@@ -1,0 +1,127 @@
+"""`teamup-etl` as a scheduler runs it: exit codes, one clear line on failure, never the token."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def etl(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -> None:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("teamup-etl: error: ")
+    for needle in needles:
+        assert needle in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_load_status_and_backfill_exit_zero(harness):
+    loaded = etl("load", cwd=harness.workdir)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.startswith("load: ")
+    status = etl("status", cwd=harness.workdir)
+    assert status.returncode == 0
+    assert "provider 0: 2026-11-25T05:59:00+00:00" in status.stdout
+    assert "invoices_grouped: " in status.stdout
+    backfill = etl("backfill", "--start", "2025-01-01", "--end", "2025-02-28", cwd=harness.workdir)
+    assert backfill.returncode == 0, backfill.stderr
+    assert "2 months" in backfill.stdout
+
+
+def test_a_rejected_token_is_exit_3_and_never_printed(harness, monkeypatch):
+    token = "wrong-token-9f8e7d"
+    monkeypatch.setenv("SOURCES__TEAMUP__API_TOKEN", token)
+    result = etl("load", cwd=harness.workdir)
+    assert result.returncode == 3
+    assert_one_line_error(result, "rejected the API token", "401", "reports/invoices.grouped/data")
+    assert token not in result.stdout + result.stderr
+    assert etl("status", cwd=harness.workdir).stdout.count("none yet") >= 1
+
+
+def test_a_missing_token_is_a_configuration_error(harness, monkeypatch):
+    monkeypatch.delenv("SOURCES__TEAMUP__API_TOKEN")
+    result = etl("load", cwd=harness.workdir)
+    assert result.returncode == 2
+    assert_one_line_error(result, "api_token")
+
+
+def test_a_refused_parameter_is_exit_4_naming_it(harness, monkeypatch):
+    monkeypatch.setenv("SOURCES__TEAMUP__GROUPED_COLUMNS", '["status", "customer", "colour"]')
+    result = etl("load", cwd=harness.workdir)
+    assert result.returncode == 4
+    assert_one_line_error(result, "columns", "colour")
+
+
+def test_a_dead_network_is_exit_6_naming_the_host(harness, monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("SOURCES__TEAMUP__BASE_URL", f"http://127.0.0.1:{port}/api/v2")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    result = etl("load", cwd=harness.workdir)
+    assert result.returncode == 6
+    assert_one_line_error(result, f"127.0.0.1:{port}")
+
+
+def test_verbose_shows_the_traceback_but_not_the_token(harness, monkeypatch):
+    token = "wrong-token-verbose-1234"
+    monkeypatch.setenv("SOURCES__TEAMUP__API_TOKEN", token)
+    result = etl("--verbose", "load", cwd=harness.workdir)
+    assert result.returncode == 3
+    assert "Traceback" in result.stderr
+    assert token not in result.stdout + result.stderr
+
+
+def test_an_unknown_auth_scheme_is_a_configuration_error(harness, monkeypatch):
+    monkeypatch.setenv("SOURCES__TEAMUP__AUTH_SCHEME", "Basic")
+    result = etl("load", cwd=harness.workdir)
+    assert result.returncode == 2
+    assert_one_line_error(result, "auth_scheme")
+
+
+@pytest.mark.parametrize("scheme", ["Token", "Bearer"])
+def test_both_auth_schemes_load(harness, monkeypatch, scheme):
+    monkeypatch.setenv("SOURCES__TEAMUP__AUTH_SCHEME", scheme)
+    assert etl("load", cwd=harness.workdir).returncode == 0
+
+
+def test_backfill_rejects_a_bad_date(harness):
+    result = etl("backfill", "--start", "2025-13-01", "--end", "2025-12-31", cwd=harness.workdir)
+    assert result.returncode == 2
+    assert "not a YYYY-MM-DD date" in result.stderr
+
+
+def test_the_demo_loads_a_sandbox_and_says_how_to_query(isolated):
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.demo", "--invoices", "400"],
+        cwd=isolated,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "teamup.invoices_grouped" in result.stdout
+    assert "query it yourself" in result.stdout
+    assert (isolated / ".demo" / "teamup_warehouse.duckdb").exists()
