@@ -127,6 +127,7 @@ class _StudioGenerator:
     def run(self, target: int) -> None:
         self._catalogue()
         self._customers(max(len(AWKWARD_CUSTOMERS) + 4, target // 24))
+        self._customer_list = list(self.data.customers.values())
         base = target - round(target * REFUND_SHARE)
         invoices = self._memberships(round(base * MEMBERSHIP_SHARE))
         invoices += [self._one_off() for _ in range(base - len(invoices))]
@@ -168,29 +169,37 @@ class _StudioGenerator:
         )
 
     def _memberships(self, target: int) -> list[Invoice]:
-        """Monthly invoice series for members, until `target` invoices exist."""
+        """Monthly invoice series, one membership at a time per member, until `target`."""
         plans = [i for i in self.data.items.values() if i.purchase_type == "membership"]
         horizon = self.today + timedelta(days=31)
         invoices: list[Invoice] = []
         membership_id = self.provider.id * 1_000_000
-        customers = list(self.data.customers.values())
-        while len(invoices) < target:
-            customer = self.rng.choice(customers)
+        members = list(self.data.customers.values())
+        free_from = {customer.id: customer.joined_on for customer in members}
+        while len(invoices) < target and members:
+            index = self.rng.randrange(len(members))
+            customer = members[index]
+            due = free_from[customer.id]
+            if due > horizon:  # no room left in this customer's history: drop them
+                members[index] = members[-1]
+                members.pop()
+                continue
             plan, membership_id = self.rng.choice(plans), membership_id + 1
-            due, months = customer.joined_on, int(self.rng.expovariate(1 / 14)) + 1
-            for _ in range(months):
+            for _ in range(int(self.rng.expovariate(1 / 14)) + 1):
                 if due > horizon or len(invoices) >= target:
                     break
                 invoice = self._new(customer, plan, due)
                 invoice.customer_membership_id = membership_id
                 invoices.append(invoice)
                 due = _next_month(due)
+            # a pause before the member's next membership, if any
+            free_from[customer.id] = due + timedelta(days=self.rng.choice((0, 0, 31, 62, 120)))
         return invoices
 
     def _one_off(self) -> Invoice:
         items = [i for i in self.data.items.values() if i.purchase_type != "membership"]
         weights = [row[3] for row in CATALOGUE if row[1] != "membership"]
-        customer = self.rng.choice(list(self.data.customers.values()))
+        customer = self.rng.choice(self._customer_list)
         span = (self.today + timedelta(days=14) - customer.joined_on).days
         due = customer.joined_on + timedelta(days=self.rng.randrange(max(span, 1)))
         invoice = self._new(customer, self.rng.choices(items, weights)[0], due)
