@@ -13,7 +13,9 @@ from dlt.sources import DltResource
 
 from .client import ReportClient
 from .exceptions import ConfigurationError
+from .invoices import InvoiceBatch, InvoiceRefresh
 from .normalize import (
+    MONEY_COLUMNS,
     customer_record,
     grouped_record,
     report_column_records,
@@ -51,6 +53,30 @@ GROUPED_COLUMN_HINTS: dict[str, Any] = {
     "purchased_item_name": {"data_type": "text"},
     "purchase_fee_type": {"data_type": "text"},
     # Tombstones carry is_deleted = true: they delete their partition and are never inserted.
+    "is_deleted": {"data_type": "bool", "hard_delete": True},
+}
+
+
+INVOICE_COLUMN_HINTS: dict[str, Any] = {
+    "provider_id": {"data_type": "bigint", "nullable": False},
+    "id": {"data_type": "bigint", "nullable": False},
+    "number": {"data_type": "text"},
+    "status": {"data_type": "text"},
+    "due_date": {"data_type": "date"},
+    "due_month": {"data_type": "date"},
+    "confirmed_at": {"data_type": "timestamp"},
+    "paid_at": {"data_type": "timestamp"},
+    "updated_at": {"data_type": "timestamp"},
+    "is_credit_note": {"data_type": "bool"},
+    "refunded_invoice_id": {"data_type": "bigint"},
+    "customer_id": {"data_type": "bigint"},
+    "purchase_type": {"data_type": "text"},
+    "payment_processor": {"data_type": "text"},
+    "refund_date": {"data_type": "date"},
+    "currency": {"data_type": "text"},
+    # Money is DECIMAL(18,2) from the JSON text on: parsed as Decimal, never a float.
+    **{column: {"data_type": "decimal", "precision": 18, "scale": 2} for column in MONEY_COLUMNS},
+    "partition_key": {"data_type": "text"},
     "is_deleted": {"data_type": "bool", "hard_delete": True},
 }
 
@@ -134,33 +160,45 @@ def teamup_source(
     seen_headers: list[dict[str, Any]] = []
 
     @dlt.resource(selected=False)
-    def grouped_batches() -> Iterator[Batch]:
-        state = dlt.current.source_state().setdefault("invoices_grouped", {})
-        watermarks: dict[str, str] = state.setdefault("watermarks", {})
+    def grouped_batches() -> Iterator[Batch | InvoiceBatch]:
+        state = dlt.current.source_state()
+        grouped_marks: dict[str, str] = state.setdefault("invoices_grouped", {}).setdefault(
+            "watermarks", {}
+        )
+        invoice_marks: dict[str, str] = state.setdefault("invoices", {}).setdefault(
+            "watermarks", {}
+        )
         for pid in providers:
             stored_id = DEFAULT_PROVIDER if pid is None else pid
+            key = str(stored_id)
             client = ReportClient(base_url, api_token, auth_scheme, pid)
             refresh = GroupedRefresh(client, known, stored_id, settings)
+            invoices = InvoiceRefresh(client, known, stored_id, settings.start_date, refresh.stats)
             try:
                 if backfill:
                     yield from refresh.backfill(*backfill)
-                else:
-                    previous = watermarks.get(str(stored_id))
-                    for item in refresh.load(
-                        datetime.fromisoformat(previous) if previous else None
-                    ):
-                        if isinstance(item, datetime):
-                            watermarks[str(stored_id)] = item.isoformat()
-                            run_stats.watermarks[str(stored_id)] = item.isoformat()
-                        else:
-                            yield item
+                    yield from invoices.backfill(*backfill)
+                    continue
+                for item in refresh.load(_instant(grouped_marks.get(key))):
+                    if isinstance(item, datetime):
+                        grouped_marks[key] = run_stats.watermarks[key] = item.isoformat()
+                    else:
+                        yield item
+                marks = invoices.load(
+                    _instant(invoice_marks.get(key)), settings.overlap, settings.lag
+                )
+                for item in marks:
+                    if isinstance(item, datetime):
+                        invoice_marks[key] = item.isoformat()
+                    else:
+                        yield item
             finally:
                 run_stats.requests += client.requests_made
                 run_stats.months_refreshed += len(refresh.stats.months_refreshed)
                 run_stats.partitions_refreshed += refresh.stats.partitions_refreshed
                 if refresh.stats.window:
                     since, until = refresh.stats.window
-                    run_stats.windows[str(stored_id)] = (since.isoformat(), until.isoformat())
+                    run_stats.windows[key] = (since.isoformat(), until.isoformat())
 
     @dlt.transformer(
         data_from=grouped_batches,
@@ -169,7 +207,9 @@ def teamup_source(
         merge_key="partition_key",
         columns=GROUPED_COLUMN_HINTS,
     )
-    def invoices_grouped(batch: Batch) -> Iterator[list[dict[str, Any]]]:
+    def invoices_grouped(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
+        if not isinstance(batch, Batch):
+            return
         records = [
             tombstone(batch.provider_id, key, month) for key, month in batch.replaced.items()
         ]
@@ -185,7 +225,9 @@ def teamup_source(
         primary_key=("provider_id", "id"),
         columns={"name": {"data_type": "text"}, "email": {"data_type": "text"}},
     )
-    def customers(batch: Batch) -> Iterator[list[dict[str, Any]]]:
+    def customers(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
+        if not isinstance(batch, Batch):
+            return
         found = (customer_record(row, batch.provider_id) for row in batch.rows)
         yield list({record["id"]: record for record in found if record}.values())
 
@@ -194,10 +236,31 @@ def teamup_source(
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
         primary_key="key",
     )
-    def report_columns(batch: Batch) -> Iterator[list[dict[str, Any]]]:
+    def report_columns(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
+        if not isinstance(batch, Batch):
+            return
         records = report_column_records(batch.column_headers)
         if records and records != seen_headers:  # the same headers come with every page
             seen_headers[:] = records
             yield records
 
-    return [grouped_batches, invoices_grouped, customers, report_columns]
+    @dlt.transformer(
+        data_from=grouped_batches,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        primary_key=("provider_id", "id"),
+        columns=INVOICE_COLUMN_HINTS,
+    )
+    def invoices(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
+        if not isinstance(batch, InvoiceBatch):
+            return
+        gone = [
+            {"provider_id": batch.provider_id, "id": i, "is_deleted": True}
+            for i in batch.deleted_ids
+        ]
+        yield [*gone, *batch.records]
+
+    return [grouped_batches, invoices_grouped, customers, report_columns, invoices]
+
+
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

@@ -67,9 +67,14 @@ class Batch:
 
 @dataclass
 class RefreshStats:
+    """What a run found and did; the invoice-level refresh follows the same findings."""
+
     months_refreshed: set[date] = field(default_factory=set)
     partitions_refreshed: int = 0
     window: tuple[datetime, datetime] | None = None
+    api_counts: Counter = field(default_factory=Counter)
+    server_now: datetime | None = None
+    lost_partitions: dict[date, set] = field(default_factory=dict)  # deficits localized
 
 
 class GroupedRefresh:
@@ -132,6 +137,7 @@ class GroupedRefresh:
     def load(self, watermark: datetime | None) -> Iterator[Batch | datetime]:
         """Yield batches, then (last) the new watermark: the end of the window read."""
         api_counts, server_now = self.checksum()
+        self.stats.api_counts, self.stats.server_now = api_counts, server_now
         until = server_now - self.settings.lag
         if watermark is None:
             months = {month for month, _ in api_counts} | set(
@@ -148,6 +154,7 @@ class GroupedRefresh:
         # find the partitions they left (or, where cheaper, refresh their month whole).
         off = self._cells_off_checksum(api_counts, pending, whole)
         left, whole_too = self._localize(off, pending, whole)
+        self.stats.lost_partitions = left
         more, whole_also = self._fetch_partitions(left, skip=_partitions_of(pending))
         pending += more
         whole |= whole_too | whole_also

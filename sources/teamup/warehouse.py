@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from .partitions import Partition
 
 GROUPED_TABLE = "invoices_grouped"
+INVOICES_TABLE = "invoices"
 
 
 class Warehouse(Protocol):
@@ -27,6 +28,21 @@ class Warehouse(Protocol):
     def partitions_in_months(self, provider_id: int, months: Iterable[date]) -> dict[str, date]: ...
 
     def customer_counts(self, provider_id: int, month: date, status: str) -> dict[int, int]: ...
+
+    def invoice_months(self, provider_id: int) -> set[date]: ...
+
+    def invoice_month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]: ...
+
+    def invoice_states(
+        self, provider_id: int, ids: Iterable[int]
+    ) -> dict[int, tuple[date, str]]: ...
+
+    def invoice_ids(
+        self,
+        provider_id: int,
+        months: Iterable[date] | None = None,
+        partitions: Iterable[Partition] | None = None,
+    ) -> dict[int, date]: ...
 
 
 class EmptyWarehouse:
@@ -47,6 +63,18 @@ class EmptyWarehouse:
     def customer_counts(self, provider_id: int, month: date, status: str) -> dict[int, int]:
         return {}
 
+    def invoice_months(self, provider_id: int) -> set[date]:
+        return set()
+
+    def invoice_month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]:
+        return {}
+
+    def invoice_states(self, provider_id: int, ids: Iterable[int]) -> dict[int, tuple[date, str]]:
+        return {}
+
+    def invoice_ids(self, provider_id, months=None, partitions=None):  # type: ignore[no-untyped-def]
+        return {}
+
 
 class SqlWarehouse:
     """Reads through a dlt sql client (pipeline.sql_client), opened per question."""
@@ -54,16 +82,16 @@ class SqlWarehouse:
     def __init__(self, open_client: Callable[[], AbstractContextManager[Any]]) -> None:
         self._open_client = open_client
 
-    def _query(self, sql: str, *args: Any) -> list[tuple]:
+    def _query(self, sql: str, *args: Any, table_name: str = GROUPED_TABLE) -> list[tuple]:
         with self._open_client() as client:
             if not client.has_dataset():
                 return []
-            table = client.make_qualified_table_name(GROUPED_TABLE)
+            table = client.make_qualified_table_name(table_name)
             exists = client.execute_sql(
                 "select count(*) from information_schema.tables "
                 "where table_schema = %s and table_name = %s",
                 client.dataset_name,
-                GROUPED_TABLE,
+                table_name,
             )
             if not exists or not exists[0][0]:
                 return []
@@ -135,3 +163,62 @@ class SqlWarehouse:
             status,
         )
         return {customer: int(count) for customer, count in rows}
+
+    def invoice_months(self, provider_id: int) -> set[date]:
+        rows = self._query(
+            "select distinct due_month from {table} where provider_id = %s",
+            provider_id,
+            table_name=INVOICES_TABLE,
+        )
+        return {month for (month,) in rows}
+
+    def invoice_month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]:
+        rows = self._query(
+            "select due_month, status, count(*) from {table} where provider_id = %s group by all",
+            provider_id,
+            table_name=INVOICES_TABLE,
+        )
+        return {(month, status): int(count) for month, status, count in rows}
+
+    def invoice_states(self, provider_id: int, ids: Iterable[int]) -> dict[int, tuple[date, str]]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        rows = self._query(
+            "select id, due_month, status from {table} where provider_id = %s "
+            "and id in (select unnest(%s::bigint[]))",
+            provider_id,
+            wanted,
+            table_name=INVOICES_TABLE,
+        )
+        return {invoice: (month, status) for invoice, month, status in rows}
+
+    def invoice_ids(
+        self,
+        provider_id: int,
+        months: Iterable[date] | None = None,
+        partitions: Iterable[Partition] | None = None,
+    ) -> dict[int, date]:
+        """Ids (and due months) of the loaded invoices in these months or partitions."""
+        if months is not None:
+            rows = self._query(
+                "select id, due_month from {table} where provider_id = %s "
+                "and due_month in (select unnest(%s::date[]))",
+                provider_id,
+                sorted(set(months)),
+                table_name=INVOICES_TABLE,
+            )
+            return dict(rows)
+        wanted = sorted(set(partitions or ()), key=str)
+        if not wanted:
+            return {}
+        customers = sorted({c for c, _ in wanted if c is not None})
+        rows = self._query(
+            "select id, due_month, customer_id from {table} where provider_id = %s "
+            "and customer_id in (select unnest(%s::bigint[]))",
+            provider_id,
+            customers,
+            table_name=INVOICES_TABLE,
+        )
+        keep = set(wanted)
+        return {i: month for i, month, customer in rows if (customer, month) in keep}

@@ -19,6 +19,7 @@ TABLE_KEYS = {
     "invoices_grouped": "group_key",
     "customers": "provider_id, id",
     "report_columns": "key",
+    "invoices": "provider_id, id",
 }
 
 

@@ -125,3 +125,18 @@ def test_the_demo_loads_a_sandbox_and_says_how_to_query(isolated):
     assert "teamup.invoices_grouped" in result.stdout
     assert "query it yourself" in result.stdout
     assert (isolated / ".demo" / "teamup_warehouse.duckdb").exists()
+
+
+def files_containing(root: Path, secret: str) -> list[Path]:
+    needle = secret.encode()
+    return [path for path in root.rglob("*") if path.is_file() and needle in path.read_bytes()]
+
+
+def test_the_token_is_in_no_file_after_a_good_and_a_bad_run(harness, monkeypatch):
+    assert etl("load", cwd=harness.workdir).returncode == 0
+    harness.sandbox.faults.fail(times=None, status=500)
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    failed = etl("--verbose", "load", cwd=harness.workdir)
+    assert failed.returncode == 5
+    assert harness.sandbox.token not in failed.stdout + failed.stderr
+    assert files_containing(harness.workdir, harness.sandbox.token) == []
