@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint format sandbox demo load backfill status clean
+.PHONY: help install test lint format sandbox demo load backfill models status clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ load: $(STAMP) ## the nightly incremental load (needs the token configured)
 backfill: $(STAMP) ## replace due months: make backfill START=2024-01-01 END=2024-03-31
 	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD"; exit 2; }
 	$(BIN)/teamup-etl backfill --start $(START) --end $(END)
+
+models: $(STAMP) ## rebuild the SQL views of sql/ on the warehouse as it is (no load)
+	$(BIN)/teamup-etl models
 
 status: $(STAMP) ## watermarks, last loads and rows per table
 	$(BIN)/teamup-etl status

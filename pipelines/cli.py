@@ -15,6 +15,7 @@ from sources.teamup.exceptions import (
     ConfigurationError,
     MalformedResponseError,
     NetworkError,
+    ReconciliationError,
     TeamUpError,
     WarehouseError,
 )
@@ -27,6 +28,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (ApiUnavailableError, 5),
     (MalformedResponseError, 5),
     (NetworkError, 6),
+    (ReconciliationError, 8),
     (WarehouseError, 7),
     (TeamUpError, 5),
 )
@@ -47,10 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress; tracebacks")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("load", help="the nightly incremental load")
+    load = commands.add_parser("load", help="the nightly incremental load, then the views")
     backfill = commands.add_parser("backfill", help="re-fetch and replace a range of due months")
     backfill.add_argument("--start", type=_date, required=True, help="first due date, YYYY-MM-DD")
     backfill.add_argument("--end", type=_date, required=True, help="last due date, YYYY-MM-DD")
+    models = commands.add_parser("models", help="rebuild the SQL views of sql/ without loading")
+    for command in (load, backfill, models):
+        command.add_argument(
+            "--strict",
+            action="store_true",
+            help="fail (exit 8) when invoice counts per due month differ between the tables",
+        )
     commands.add_parser("status", help="watermarks, last loads and rows per table")
     return parser
 
@@ -66,11 +75,21 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "load":
-            print(runs.load(progress=_progress()).line())
+            summary = runs.load(progress=_progress(), strict=args.strict)
         elif args.command == "backfill":
-            print(runs.backfill(args.start, args.end, progress=_progress()).line())
+            summary = runs.backfill(args.start, args.end, progress=_progress(), strict=args.strict)
+        elif args.command == "models":
+            summary = runs.models(strict=args.strict)
         else:
             print(runs.status().text())
+            return 0
+        print(summary.line())
+        if summary.mismatched_months:
+            print(
+                "teamup-etl: warning: invoice counts differ between invoices_grouped and "
+                f"invoices in due months: {runs.describe(summary.mismatched_months)}",
+                file=sys.stderr,
+            )
         return 0
     except KeyboardInterrupt:
         print("teamup-etl: interrupted", file=sys.stderr)

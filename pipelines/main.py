@@ -13,14 +13,21 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources.teamup import RunStats, teamup_source
-from sources.teamup.exceptions import ConfigurationError, TeamUpError, WarehouseError
+from sources.teamup.exceptions import (
+    ConfigurationError,
+    ReconciliationError,
+    TeamUpError,
+    WarehouseError,
+)
 from sources.teamup.warehouse import SqlWarehouse
+
+from .models import MonthMismatch, build_models, describe, reconcile
 
 logger = logging.getLogger(__name__)
 
 PIPELINE_NAME = "teamup_warehouse"  # also the DuckDB file's name: never the dataset's (teamup)
 DATASET_NAME = "teamup"
-TABLES = ("invoices_grouped", "customers", "report_columns")
+TABLES = ("invoices_grouped", "customers", "report_columns", "invoices")
 
 
 @dataclass
@@ -33,6 +40,9 @@ class RunSummary:
     seconds: float
     windows: dict[str, tuple[str, str]] = field(default_factory=dict)
     watermarks: dict[str, str] = field(default_factory=dict)
+    views_built: list[str] = field(default_factory=list)
+    # due months whose invoice counts differ between invoices_grouped and invoices
+    mismatched_months: list[MonthMismatch] = field(default_factory=list)
 
     def line(self) -> str:
         rows = ", ".join(f"{table} {n}" for table, n in self.rows_loaded.items()) or "none"
@@ -58,21 +68,30 @@ def make_pipeline(
     )
 
 
-def load(pipeline: dlt.Pipeline | None = None, progress: Any = None) -> RunSummary:
-    """The nightly run: refresh what changed since the watermark, then move it."""
-    return _run("load", pipeline or make_pipeline(progress))
+def load(
+    pipeline: dlt.Pipeline | None = None, progress: Any = None, strict: bool = False
+) -> RunSummary:
+    """The nightly run: refresh what changed since the watermark, then move it.
+
+    strict: a reconciliation mismatch raises ReconciliationError (the load stays committed).
+    """
+    return _run("load", pipeline or make_pipeline(progress), strict)
 
 
 def backfill(
-    first: date, last: date, pipeline: dlt.Pipeline | None = None, progress: Any = None
+    first: date,
+    last: date,
+    pipeline: dlt.Pipeline | None = None,
+    progress: Any = None,
+    strict: bool = False,
 ) -> RunSummary:
     """Replace the due months from first's month to last's month; the watermark stays."""
     if last < first:
         raise ConfigurationError(f"backfill end {last} is before its start {first}")
-    return _run("backfill", pipeline or make_pipeline(progress), backfill=(first, last))
+    return _run("backfill", pipeline or make_pipeline(progress), strict, backfill=(first, last))
 
 
-def _run(mode: str, pipeline: dlt.Pipeline, **options: Any) -> RunSummary:
+def _run(mode: str, pipeline: dlt.Pipeline, strict: bool, **options: Any) -> RunSummary:
     started = time.monotonic()
     stats = RunStats()
     try:
@@ -80,10 +99,12 @@ def _run(mode: str, pipeline: dlt.Pipeline, **options: Any) -> RunSummary:
         source = teamup_source(warehouse=SqlWarehouse(pipeline.sql_client), stats=stats, **options)
         info = pipeline.run(source)
         _prune_customers(pipeline)
+        views = build_models(pipeline)
+        mismatched = reconcile(pipeline)
     except Exception as error:  # dlt wraps what went wrong: surface our own error
         raise unwrap(error) from error
     rows = _rows_loaded(pipeline, info)
-    return RunSummary(
+    summary = RunSummary(
         mode=mode,
         requests=stats.requests,
         months_refreshed=stats.months_refreshed,
@@ -92,7 +113,42 @@ def _run(mode: str, pipeline: dlt.Pipeline, **options: Any) -> RunSummary:
         seconds=time.monotonic() - started,
         windows=stats.windows,
         watermarks=stats.watermarks,
+        views_built=views,
+        mismatched_months=mismatched,
     )
+    _check_reconciled(summary.mismatched_months, strict)
+    return summary
+
+
+@dataclass
+class ModelsSummary:
+    views_built: list[str]
+    mismatched_months: list[MonthMismatch]
+
+    def line(self) -> str:
+        return f"models: {len(self.views_built)} views built" + (
+            f" ({', '.join(self.views_built)})" if self.views_built else " (no tables loaded yet)"
+        )
+
+
+def models(pipeline: dlt.Pipeline | None = None, strict: bool = False) -> ModelsSummary:
+    """Rebuild the views of sql/ on the warehouse as it is, then reconcile; loads nothing."""
+    pipeline = pipeline or make_pipeline(progress=None)
+    try:
+        summary = ModelsSummary(build_models(pipeline), reconcile(pipeline))
+    except Exception as error:
+        raise unwrap(error) from error
+    _check_reconciled(summary.mismatched_months, strict)
+    return summary
+
+
+def _check_reconciled(mismatched: list[MonthMismatch], strict: bool) -> None:
+    if mismatched and strict:
+        raise ReconciliationError(
+            f"invoice counts differ between invoices_grouped and invoices in "
+            f"{len(mismatched)} due months: {describe(mismatched)}",
+            mismatched,
+        )
 
 
 @dataclass

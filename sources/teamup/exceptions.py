@@ -48,3 +48,11 @@ class WarehouseError(TeamUpError):
 
 class ModelError(WarehouseError):
     """A SQL model failed to build."""
+
+
+class ReconciliationError(WarehouseError):
+    """After a run, invoice counts per due month differ between the two invoice tables."""
+
+    def __init__(self, message: str, mismatches: list | None = None):
+        self.mismatches = list(mismatches or [])
+        super().__init__(message)

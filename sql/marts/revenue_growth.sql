@@ -1,0 +1,66 @@
+-- Month-over-month change in net revenue per provider and currency, every calendar month from
+-- the first to the last with revenue (a month without any counts as zero).
+with
+
+monthly_revenue as (
+    select * from teamup_marts.monthly_revenue
+),
+
+month_bounds as (
+    select
+        provider_id,
+        currency,
+        min(month) as first_month,
+        max(month) as last_month
+    from monthly_revenue
+    group by all
+),
+
+-- Every month in between, so "the previous month" is the calendar's, not the previous row's.
+month_spine as (
+    select
+        provider_id,
+        currency,
+        cast(unnest(generate_series(first_month, last_month, interval 1 month)) as date) as month
+    from month_bounds
+),
+
+monthly_net as (
+    select
+        month_spine.month,
+        month_spine.provider_id,
+        month_spine.currency,
+        coalesce(monthly_revenue.net_revenue, 0) as net_revenue
+    from month_spine
+    left join monthly_revenue
+        on monthly_revenue.month = month_spine.month
+        and monthly_revenue.provider_id = month_spine.provider_id
+        and monthly_revenue.currency = month_spine.currency
+),
+
+with_previous as (
+    select
+        *,
+        lag(net_revenue) over (
+            partition by provider_id, currency order by month
+        ) as previous_net_revenue
+    from monthly_net
+),
+
+final as (
+    select
+        month,
+        provider_id,
+        currency,
+        net_revenue,
+        previous_net_revenue,
+        net_revenue - previous_net_revenue as net_revenue_change,
+        -- A ratio, not money, so DOUBLE (DuckDB's DECIMAL division gives one): 0.125 is +12.5%.
+        -- Over the previous month's absolute value, so a rise out of a negative month (more
+        -- refunds than payments) is still positive; null after a month of zero.
+        (net_revenue - previous_net_revenue) / nullif(abs(previous_net_revenue), 0)
+            as net_revenue_growth
+    from with_previous
+)
+
+select * from final
