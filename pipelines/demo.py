@@ -50,25 +50,17 @@ def main(argv: list[str] | None = None) -> int:
 def show_warehouse(path: Path) -> None:
     with duckdb.connect(str(path), read_only=True) as con:
         print(f"\nloaded into {path}:")
-        for table in ("invoices_grouped", "customers", "report_columns"):
-            count = con.execute(f"select count(*) from teamup.{table}").fetchone()[0]
+        for table in ("invoices_grouped", "invoices", "customers", "report_columns"):
+            count = con.execute(f"select count(*) from teamup.{table}").fetchall()[0][0]
             print(f"  teamup.{table:<18} {count:>7} rows")
-        print("\ninvoices by status, last 6 due months:")
-        rows = con.execute(
-            """
-            select strftime(due_month, '%Y-%m') as month, status, sum(invoice_count) as invoices
-            from teamup.invoices_grouped
-            where due_month >= date_trunc('month', current_date) - interval 5 month
-            group by all order by month desc, invoices desc
-            """
-        ).fetchall()
-        for month, status, invoices in rows:
-            print(f"  {month}  {status:<16} {invoices:>6}")
-    print("\nquery it yourself:")
-    print(
-        f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{path}', read_only=True)"
-        ".sql('select * from teamup.invoices_grouped limit 10').show()\""
-    )
+        print("\nthe last year's revenue (teamup_marts.monthly_revenue):")
+        con.sql(LAST_YEAR).show(max_width=120)
+    print("query it yourself:")
+    print(f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{path}', read_only=True).sql(")
+    print(f"  '{LAST_YEAR}').show()\"")
+
+
+LAST_YEAR = "select * from teamup_marts.monthly_revenue order by month desc limit 12"
 
 
 if __name__ == "__main__":
