@@ -56,8 +56,8 @@ def show_warehouse(path: Path) -> None:
         print("\nthe last year's revenue (teamup_marts.monthly_revenue):")
         con.sql(LAST_YEAR).show(max_width=120)
     print("query it yourself:")
-    print(f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{path}', read_only=True).sql(")
-    print(f"  '{LAST_YEAR}').show()\"")
+    query = f"duckdb.connect('{path}', read_only=True).sql('{LAST_YEAR}').show()"
+    print(f'  .venv/bin/python -c "import duckdb; {query}"')
 
 
 LAST_YEAR = "select * from teamup_marts.monthly_revenue order by month desc limit 12"
