@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint format sandbox demo load backfill models status clean
+.PHONY: help install test lint format sandbox demo load backfill models status bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ models: $(STAMP) ## rebuild the SQL views of sql/ on the warehouse as it is (no 
 
 status: $(STAMP) ## watermarks, last loads and rows per table
 	$(BIN)/teamup-etl status
+
+bench: $(STAMP) ## requests of a nightly run against a full reload, at 30k and 100k invoices
+	$(BIN)/python -m bench.nightly_budget --invoices 30000 100000
 
 sandbox: $(STAMP) ## serve the local TeamUp stand-in on 127.0.0.1:8765 until Ctrl-C
 	$(BIN)/python -m sandbox --port 8765 --seed 1 --invoices 20000
