@@ -23,6 +23,12 @@ def partition_key(provider_id: int, month: date, customer_id: int | None) -> str
     return f"{provider_id}/{month:%Y-%m}/{who}"
 
 
+def customer_of_key(key: str) -> int | None:
+    """The customer of a partition key (None for a month-wide partition)."""
+    who = key.rsplit("/", 1)[1]
+    return None if who == "*" else int(who)
+
+
 def month_of(year: int, month: int) -> date:
     return date(year, month, 1)
 
@@ -54,7 +60,8 @@ class PartitionFetch:
     partitions: frozenset[Partition]
 
 
-def _pages(rows: int) -> int:
+def pages(rows: int) -> int:
+    """Requests a query of this many rows takes (an empty one still takes one)."""
     return max(1, math.ceil(rows / PAGE_SIZE))
 
 
@@ -99,13 +106,13 @@ def plan_partition_fetches(
             first, last = months[i], months[j - 1]
             if i == j - 1:
                 groups = chunks(union)
-                cost = sum(_pages(rows_in(group, first, last) + len(group)) for group in groups)
-                whole = _pages(month_rows.get(first, 0))
+                cost = sum(pages(rows_in(group, first, last) + len(group)) for group in groups)
+                whole = pages(month_rows.get(first, 0))
                 if whole <= cost:
                     options.append((best[i][0] + whole, [*best[i][1], ("month", first)]))
                 options.append((best[i][0] + cost, [*best[i][1], ("fetch", first, last, groups)]))
             elif len(union) <= MAX_CUSTOMERS_PER_REQUEST:
-                cost = _pages(rows_in(union, first, last) + len(union))
+                cost = pages(rows_in(union, first, last) + len(union))
                 plan = ("fetch", first, last, [tuple(sorted(union))])
                 options.append((best[i][0] + cost, [*best[i][1], plan]))
             else:

@@ -26,12 +26,14 @@ from .normalize import canonical, row_count, row_customer, row_month
 from .partitions import (
     Partition,
     PartitionFetch,
+    customer_of_key,
     month_bounds,
     months_between,
+    pages,
     partition_key,
     plan_partition_fetches,
 )
-from .settings import CUSTOMER_COLUMNS, GROUPED_ENDPOINT, PAGE_SIZE, PARTITION_MONTH_COLUMNS
+from .settings import CUSTOMER_COLUMNS, GROUPED_ENDPOINT, PARTITION_MONTH_COLUMNS
 from .warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
@@ -258,7 +260,7 @@ class GroupedRefresh:
             for customer, m in replaced:
                 if m == month:
                     ours[customer] = fetched[(customer, month, status)]
-            if _pages(len(ours) + 1) >= _pages(month_rows.get(month, 0)):
+            if pages(len(ours) + 1) >= pages(month_rows.get(month, 0)):
                 whole_too.add(month)
                 continue
             first, last = month_bounds(month, self.settings.start_date)
@@ -296,17 +298,8 @@ class GroupedRefresh:
 
 def _partitions_of(batches: list[Batch]) -> frozenset[Partition]:
     return frozenset(
-        (_customer_of(key), month) for b in batches for key, month in b.replaced.items()
+        (customer_of_key(key), month) for b in batches for key, month in b.replaced.items()
     )
-
-
-def _pages(rows: int) -> int:
-    return max(1, -(-rows // PAGE_SIZE))
-
-
-def _customer_of(key: str) -> int | None:
-    who = key.rsplit("/", 1)[1]
-    return None if who == "*" else int(who)
 
 
 def _without_months(batch: Batch, months: set[date]) -> Batch:
