@@ -12,7 +12,7 @@ import dlt
 from dlt.sources import DltResource
 
 from .client import ReportClient
-from .exceptions import ConfigurationError
+from .exceptions import ConfigurationError, MalformedResponseError
 from .invoices import InvoiceBatch, InvoiceRefresh
 from .normalize import (
     MONEY_COLUMNS,
@@ -213,10 +213,13 @@ def teamup_source(
         records = [
             tombstone(batch.provider_id, key, month) for key, month in batch.replaced.items()
         ]
-        records += [
-            grouped_record(row, settings.columns, batch.provider_id, settings.by_customer)
-            for row in batch.rows
-        ]
+        try:
+            records += [
+                grouped_record(row, settings.columns, batch.provider_id, settings.by_customer)
+                for row in batch.rows
+            ]
+        except MalformedResponseError as error:
+            raise error.at(batch.request) from None
         yield records
 
     @dlt.transformer(

@@ -41,6 +41,7 @@ class QueryResult:
     rows: list[dict[str, Any]]
     column_headers: list[dict[str, Any]]
     server_time: datetime | None  # the API's Date header: the clock updated_at is stamped with
+    request: str = ""  # the query's parameters, for error messages
 
 
 class _InconsistentPages(Exception):
@@ -169,7 +170,7 @@ class ReportClient:
             ) from None
         if total is not None and len(rows) != total:
             raise _InconsistentPages(f"got {len(rows)} rows, total said {total}")
-        return QueryResult(rows, first.get("column_headers", []), server_time)
+        return QueryResult(rows, first.get("column_headers", []), server_time, describe(params))
 
 
 def describe(params: Mapping[str, Any], **extra: Any) -> str:

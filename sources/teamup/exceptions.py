@@ -17,9 +17,13 @@ class ApiError(TeamUpError):
     def __init__(
         self, message: str, *, endpoint: str, request: str = "", status: int | None = None
     ):
-        self.endpoint, self.request, self.status = endpoint, request, status
+        self.detail, self.endpoint, self.request, self.status = message, endpoint, request, status
         where = f"GET /{endpoint}" + (f" ({request})" if request else "")
         super().__init__(f"{message} on {where}")
+
+    def at(self, request: str) -> ApiError:
+        """The same error, naming the request that brought the bad data."""
+        return type(self)(self.detail, endpoint=self.endpoint, request=request, status=self.status)
 
 
 class AuthenticationError(ApiError):

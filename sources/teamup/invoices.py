@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .client import ReportClient
+from .exceptions import MalformedResponseError
 from .normalize import MONEY_COLUMNS, invoice_record
 from .partitions import month_bounds, months_between, plan_partition_fetches
 from .refresh import RefreshStats
@@ -76,8 +77,11 @@ class InvoiceRefresh:
         if self.start_date and "due_date_gte" not in filters:
             filters["due_date_gte"] = self.start_date.isoformat()
         params.update(filters)
-        rows = self.client.query(INVOICES_ENDPOINT, params).rows
-        return [invoice_record(row, self.provider_id) for row in rows]
+        result = self.client.query(INVOICES_ENDPOINT, params)
+        try:
+            return [invoice_record(row, self.provider_id) for row in result.rows]
+        except MalformedResponseError as error:
+            raise error.at(result.request) from None
 
     def load(
         self, watermark: datetime | None, overlap: timedelta, lag: timedelta

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .client import QueryResult, ReportClient
+from .exceptions import MalformedResponseError
 from .normalize import canonical, row_count, row_customer, row_month
 from .partitions import (
     Partition,
@@ -65,6 +66,7 @@ class Batch:
     rows: list[dict[str, Any]]
     replaced: dict[str, date]  # partition_key -> due month, each deleted before the insert
     column_headers: list[dict[str, Any]] = field(default_factory=list)
+    request: str = ""  # the query that fetched the rows, named when one turns out malformed
 
 
 @dataclass
@@ -101,7 +103,16 @@ class GroupedRefresh:
         if self.settings.start_date and "due_date_gte" not in filters:
             filters["due_date_gte"] = self.settings.start_date.isoformat()
         params.update({k: v for k, v in filters.items() if v is not None})
-        return self.client.query(GROUPED_ENDPOINT, params)
+        result = self.client.query(GROUPED_ENDPOINT, params)
+        by_customer = any(column in CUSTOMER_COLUMNS for column in columns)
+        try:  # every later step reads these three: a broken row fails here, naming its request
+            for row in result.rows:
+                row_month(row), row_count(row)
+                if by_customer:
+                    row_customer(row)
+        except MalformedResponseError as error:
+            raise error.at(result.request) from None
+        return result
 
     def _data(self, **filters: Any) -> QueryResult:
         columns = list(dict.fromkeys([*PARTITION_MONTH_COLUMNS, *self.settings.columns]))
@@ -184,13 +195,10 @@ class GroupedRefresh:
             return [], set()
         if not self.settings.by_customer:
             return [], set(changed)  # the partition is the month itself
-        # A null customer cannot be asked for by id: its month is refreshed whole.
-        whole = {month for month, customers in changed.items() if None in customers}
-        wanted = {m: cs for m, cs in changed.items() if m not in whole}
-        customers = {c for cs in wanted.values() for c in cs}
+        customers = {c for cs in changed.values() for c in cs}
         known_rows, _ = self.warehouse.partition_stats(self.provider_id, customers)
-        fetches, cheaper_whole = plan_partition_fetches(
-            wanted, known_rows, self.warehouse.month_rows(self.provider_id)
+        fetches, whole = plan_partition_fetches(
+            changed, known_rows, self.warehouse.month_rows(self.provider_id)
         )
         logger.info(
             "provider %s: %d changed partitions in %d months, %d requests planned",
@@ -199,7 +207,7 @@ class GroupedRefresh:
             len(changed),
             len(fetches),
         )
-        return [self._fetch_partition_batch(fetch) for fetch in fetches], whole | cheaper_whole
+        return [self._fetch_partition_batch(fetch) for fetch in fetches], whole
 
     def _fetch_partition_batch(self, fetch: PartitionFetch) -> Batch:
         first, _ = month_bounds(fetch.first_month, self.settings.start_date)
@@ -214,7 +222,7 @@ class GroupedRefresh:
             partition_key(self.provider_id, month, customer): month
             for customer, month in fetch.partitions
         }
-        return Batch(self.provider_id, rows, replaced, result.column_headers)
+        return Batch(self.provider_id, rows, replaced, result.column_headers, result.request)
 
     def _cells_off_checksum(
         self, api_counts: Counter, pending: list[Batch], whole: set[date]
@@ -286,14 +294,15 @@ class GroupedRefresh:
             has_invoices = api_counts is None or any(
                 n for (m, _), n in api_counts.items() if m == month
             )
-            rows: list[dict[str, Any]] = []
-            headers: list[dict[str, Any]] = []
+            batch = Batch(self.provider_id, [], replaced)
             if has_invoices:
                 first, last = month_bounds(month, self.settings.start_date)
                 result = self._data(due_date_gte=first.isoformat(), due_date_lte=last.isoformat())
-                rows, headers = result.rows, result.column_headers
+                batch = Batch(
+                    self.provider_id, result.rows, replaced, result.column_headers, result.request
+                )
             self.stats.months_refreshed.add(month)
-            yield Batch(self.provider_id, rows, replaced, headers)
+            yield batch
 
 
 def _partitions_of(batches: list[Batch]) -> frozenset[Partition]:
@@ -307,4 +316,4 @@ def _without_months(batch: Batch, months: set[date]) -> Batch:
         return batch
     rows = [row for row in batch.rows if row_month(row) not in months]
     replaced = {key: month for key, month in batch.replaced.items() if month not in months}
-    return Batch(batch.provider_id, rows, replaced, batch.column_headers)
+    return Batch(batch.provider_id, rows, replaced, batch.column_headers, batch.request)

@@ -1,0 +1,146 @@
+"""Bad answers from the API: each ends in a defined way — a clear error naming the endpoint and
+the request, or tolerated with nothing lost — and never in a silently wrong warehouse."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from sources.teamup.exceptions import MalformedResponseError
+
+HTML = "<html><body><h1>Maintenance</h1></body></html>"
+
+
+def data_pages(info) -> bool:
+    """Data pages of the grouped report (the ones carrying purchase_type)."""
+    return info.endpoint == "invoices.grouped" and "purchase_type" in info.params.get("columns", [])
+
+
+def first_data_page(info) -> bool:
+    return data_pages(info) and info.params.get("offset") == ["0"]
+
+
+def second_page(info) -> bool:
+    return data_pages(info) and info.params.get("offset") == ["100"]
+
+
+def edit_first_row(change):
+    def tamper(page: dict) -> dict:
+        if page["rows"]:
+            change(page["rows"][0])
+        return page
+
+    return tamper
+
+
+def assert_fails_cleanly(harness, match: str) -> None:
+    before = harness.watermarks()
+    with pytest.raises(MalformedResponseError, match=match) as raised:
+        harness.load()
+    message = str(raised.value)
+    assert "GET /reports/" in message and "due_date_gte=" in message  # endpoint and request
+    assert harness.watermarks() == before
+
+
+# -- a clear error, naming the endpoint and the request ----------------------------------------
+
+
+def test_an_html_page_with_status_200_is_retried_then_fails(harness):
+    harness.sandbox.faults.fail(
+        when=data_pages, times=None, status=200, body=HTML, content_type="text/html"
+    )
+    with pytest.raises(MalformedResponseError, match="not JSON") as raised:
+        harness.load()
+    assert "GET /reports/invoices.grouped/data" in str(raised.value)
+    assert harness.watermarks() == {}
+
+
+def test_a_row_missing_a_field_fails(harness):
+    harness.sandbox.faults.tamper(
+        edit_first_row(lambda row: row.pop("status")), when=first_data_page
+    )
+    assert_fails_cleanly(harness, "`status` is missing")
+
+
+def test_a_null_customer_fails(harness):
+    harness.sandbox.faults.tamper(
+        edit_first_row(lambda row: row.update(customer=None)), when=first_data_page
+    )
+    assert_fails_cleanly(harness, "`customer` has no id")
+
+
+def test_a_non_numeric_count_fails(harness):
+    harness.sandbox.faults.tamper(
+        edit_first_row(lambda row: row.update(count="n/a")), when=first_data_page
+    )
+    assert_fails_cleanly(harness, "`count` is not a count")
+
+
+def test_an_amount_with_fractions_of_a_cent_fails(harness):
+    def tenth_of_a_cent(row):
+        row["total_amount"]["decimal"] = Decimal("10.005")
+
+    harness.sandbox.faults.tamper(
+        edit_first_row(tenth_of_a_cent), when=lambda r: r.endpoint == "invoices"
+    )
+    assert_fails_cleanly(harness, "fractions of a cent")
+
+
+def test_pages_that_keep_contradicting_total_fail(harness):
+    def grow(page):
+        page["total"] += 1
+        return page
+
+    harness.sandbox.faults.tamper(grow, when=second_page, times=None)
+    assert_fails_cleanly(harness, "total changed")
+
+
+def test_pages_that_keep_running_dry_fail(harness):
+    harness.sandbox.faults.tamper(lambda page: {**page, "rows": []}, when=second_page, times=None)
+    assert_fails_cleanly(harness, "empty page")
+
+
+# -- tolerated, with nothing lost ------------------------------------------------------------
+
+
+def test_a_new_unknown_column_is_ignored(harness):
+    def extra(page):
+        for row in page["rows"]:
+            row["loyalty_points"] = 7
+        return page
+
+    harness.sandbox.faults.tamper(extra, times=None)
+    harness.load()
+    harness.sandbox.faults.reset()
+    harness.assert_exact()
+
+
+def test_an_amount_written_as_a_string_is_the_same_amount(harness):
+    def as_text(page):
+        for row in page["rows"]:
+            row["total_amount"]["decimal"] = str(row["total_amount"]["decimal"])
+        return page
+
+    harness.sandbox.faults.tamper(as_text, when=lambda r: r.endpoint == "invoices", times=None)
+    harness.load()
+    harness.sandbox.faults.reset()
+    harness.assert_exact()
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["total_changes_once", "empty_page_once", "html_once"],
+)
+def test_a_passing_inconsistency_is_asked_again_and_ends_exact(harness, fault):
+    faults = harness.sandbox.faults
+    if fault == "total_changes_once":
+        faults.tamper(lambda page: {**page, "total": page["total"] + 1}, when=second_page)
+    elif fault == "empty_page_once":
+        faults.tamper(lambda page: {**page, "rows": []}, when=second_page)
+    else:
+        faults.fail(when=data_pages, status=200, body=HTML, content_type="text/html")
+    harness.load()
+    assert any(second_page(e.info) for e in harness.sandbox.log.requests())  # it did happen
+    faults.reset()
+    harness.assert_exact()
