@@ -16,6 +16,7 @@ from sources.teamup.exceptions import (
     MalformedResponseError,
     NetworkError,
     ReconciliationError,
+    RunInProgressError,
     TeamUpError,
     WarehouseError,
 )
@@ -30,6 +31,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (NetworkError, 6),
     (ReconciliationError, 8),
     (WarehouseError, 7),
+    (RunInProgressError, 9),
     (TeamUpError, 5),
 )
 EXIT_UNEXPECTED = 1

@@ -21,6 +21,7 @@ from sources.teamup.exceptions import (
 )
 from sources.teamup.warehouse import SqlWarehouse
 
+from .lock import exclusive_run
 from .models import MonthMismatch, build_models, describe, reconcile
 
 logger = logging.getLogger(__name__)
@@ -95,12 +96,15 @@ def _run(mode: str, pipeline: dlt.Pipeline, strict: bool, **options: Any) -> Run
     started = time.monotonic()
     stats = RunStats()
     try:
-        _finish_pending(pipeline)
-        source = teamup_source(warehouse=SqlWarehouse(pipeline.sql_client), stats=stats, **options)
-        info = pipeline.run(source)
-        _prune_customers(pipeline)
-        views = build_models(pipeline)
-        mismatched = reconcile(pipeline)
+        with exclusive_run(pipeline):
+            _finish_pending(pipeline)
+            source = teamup_source(
+                warehouse=SqlWarehouse(pipeline.sql_client), stats=stats, **options
+            )
+            info = pipeline.run(source)
+            _prune_customers(pipeline)
+            views = build_models(pipeline)
+            mismatched = reconcile(pipeline)
     except Exception as error:  # dlt wraps what went wrong: surface our own error
         raise unwrap(error) from error
     rows = _rows_loaded(pipeline, info)
@@ -135,7 +139,8 @@ def models(pipeline: dlt.Pipeline | None = None, strict: bool = False) -> Models
     """Rebuild the views of sql/ on the warehouse as it is, then reconcile; loads nothing."""
     pipeline = pipeline or make_pipeline(progress=None)
     try:
-        summary = ModelsSummary(build_models(pipeline), reconcile(pipeline))
+        with exclusive_run(pipeline):
+            summary = ModelsSummary(build_models(pipeline), reconcile(pipeline))
     except Exception as error:
         raise unwrap(error) from error
     _check_reconciled(summary.mismatched_months, strict)

@@ -60,3 +60,7 @@ class ReconciliationError(WarehouseError):
     def __init__(self, message: str, mismatches: list | None = None):
         self.mismatches = list(mismatches or [])
         super().__init__(message)
+
+
+class RunInProgressError(TeamUpError):
+    """Another run of the same pipeline holds its lock."""

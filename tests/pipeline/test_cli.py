@@ -140,3 +140,28 @@ def test_the_token_is_in_no_file_after_a_good_and_a_bad_run(harness, monkeypatch
     assert failed.returncode == 5
     assert harness.sandbox.token not in failed.stdout + failed.stderr
     assert files_containing(harness.workdir, harness.sandbox.token) == []
+
+
+def test_a_second_run_while_one_holds_the_lock_exits_9_and_changes_nothing(harness):
+    from pipelines import main
+    from pipelines.lock import exclusive_run
+
+    with exclusive_run(main.make_pipeline()):
+        result = etl("load", cwd=harness.workdir)
+    assert result.returncode == 9
+    assert_one_line_error(result, "in progress", "pid ")
+    assert harness.sandbox.log.count() == 0
+    assert etl("load", cwd=harness.workdir).returncode == 0  # the lock went with its holder
+
+
+def test_two_loads_started_at_once_one_waits_out_nothing_is_corrupted(harness):
+    harness.sandbox.faults.latency = 0.02  # long enough for the two runs to overlap
+    command = [sys.executable, "-m", "pipelines.cli", "load"]
+    first, second = (
+        subprocess.Popen(command, cwd=harness.workdir, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    )
+    codes = sorted(process.wait(timeout=300) for process in (first, second))
+    assert codes == [0, 9]
+    harness.sandbox.faults.latency = 0
+    harness.assert_exact()

@@ -1,0 +1,48 @@
+"""One run at a time per pipeline: an advisory lock beside dlt's working directory."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dlt
+
+from sources.teamup.exceptions import RunInProgressError
+
+
+def lock_path(pipeline: dlt.Pipeline) -> Path:
+    return Path(pipeline.pipelines_dir) / f"{pipeline.pipeline_name}.lock"
+
+
+@contextmanager
+def exclusive_run(pipeline: dlt.Pipeline) -> Iterator[None]:
+    """Hold the pipeline's lock for the body, or fail at once if another run holds it.
+
+    flock (stdlib) rather than a lock-file library: the kernel drops the lock when its holder
+    dies, even by SIGKILL, so a crashed run never blocks the next night's.
+    """
+    path = lock_path(pipeline)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunInProgressError(
+                f"another run of {pipeline.pipeline_name} is in progress ({holder} holds {path});"
+                " this one changed nothing"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
