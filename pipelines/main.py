@@ -59,7 +59,11 @@ def make_pipeline(
 ) -> dlt.Pipeline:
     """The warehouse pipeline; by default its file and state come from dlt's configuration
     (DESTINATION__DUCKDB__CREDENTIALS, DLT_DATA_DIR), else teamup_warehouse.duckdb here."""
-    destination = dlt.destinations.duckdb(credentials=database) if database else "duckdb"
+    # dlt's merge staging would be "teamup_staging", the schema of our staging views: moved.
+    options: dict[str, Any] = {"staging_dataset_name_layout": "%s_load_staging"}
+    if database:
+        options["credentials"] = database
+    destination = dlt.destinations.duckdb(**options)
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=pipelines_dir,

@@ -72,3 +72,19 @@ def test_a_grouping_without_customers_refreshes_whole_months(harness, monkeypatc
         if other.due_date.replace(day=1) == invoice.due_date.replace(day=1):
             expected[other.status] = expected.get(other.status, 0) + 1
     assert dict(monthly) == expected
+
+
+def test_dlt_merge_staging_stays_out_of_the_staging_views_schema(harness):
+    harness.load()
+    harness.later()
+    harness.sandbox.pay(next(i for i in harness.sandbox.invoices() if i.status == "open").id)
+    harness.later()
+    harness.load()  # a merge: dlt fills its staging dataset
+    kinds = dict(
+        harness.query(
+            "select table_schema, list(distinct table_type) from information_schema.tables "
+            "where table_schema like 'teamup%' group by all"
+        )
+    )
+    assert kinds["teamup_staging"] == ["VIEW"]
+    assert kinds["teamup_load_staging"] == ["BASE TABLE"]
