@@ -154,7 +154,7 @@ def test_a_second_run_while_one_holds_the_lock_exits_9_and_changes_nothing(harne
     assert etl("load", cwd=harness.workdir).returncode == 0  # the lock went with its holder
 
 
-def test_two_loads_started_at_once_one_waits_out_nothing_is_corrupted(harness):
+def test_two_loads_started_at_once_one_runs_the_other_exits_9(harness):
     harness.sandbox.faults.latency = 0.02  # long enough for the two runs to overlap
     command = [sys.executable, "-m", "pipelines.cli", "load"]
     first, second = (
