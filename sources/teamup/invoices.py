@@ -116,7 +116,7 @@ class InvoiceRefresh:
         lost = {m: cs for m, cs in lost.items() if cs}
         if not lost:
             return [], {}
-        fetches, _ = plan_partition_fetches(lost, {}, {})
+        fetches, _ = plan_partition_fetches(lost, {}, {}, allow_whole_months=False)
         records: list[dict[str, Any]] = []
         for fetch in fetches:
             first, _ = month_bounds(fetch.first_month, self.start_date)

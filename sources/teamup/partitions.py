@@ -69,6 +69,7 @@ def plan_partition_fetches(
     changed: Mapping[date, set[int]],
     known_rows: Mapping[Partition, int],
     month_rows: Mapping[date, int],
+    allow_whole_months: bool = True,
 ) -> tuple[list[PartitionFetch], set[date]]:
     """Choose the cheapest requests that cover every changed (customer, month) partition.
 
@@ -108,7 +109,7 @@ def plan_partition_fetches(
                 groups = chunks(union)
                 cost = sum(pages(rows_in(group, first, last) + len(group)) for group in groups)
                 whole = pages(month_rows.get(first, 0))
-                if whole <= cost:
+                if allow_whole_months and whole <= cost:
                     options.append((best[i][0] + whole, [*best[i][1], ("month", first)]))
                 options.append((best[i][0] + cost, [*best[i][1], ("fetch", first, last, groups)]))
             elif len(union) <= MAX_CUSTOMERS_PER_REQUEST:

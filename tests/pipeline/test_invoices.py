@@ -101,3 +101,24 @@ def test_invoices_follow_changes_deletions_and_refunds(harness):
     assert loaded[note.id][-8] == Decimal("-12.34")  # the credit note's total
     assert paid[1].id not in loaded
     harness.assert_exact()
+
+
+def test_a_deleted_invoice_is_found_without_refetching_its_month(make_harness):
+    harness = make_harness(invoices=8000)
+    harness.load()
+    harness.later(minutes=60)
+    harness.load()
+    harness.later()
+    victim = next(i for i in harness.sandbox.invoices() if i.status == "upcoming")
+    harness.sandbox.delete_invoice(victim.id)
+    harness.later()
+    harness.sandbox.log.clear()
+    harness.load()
+    month_refetches = [
+        e
+        for e in harness.sandbox.log.requests("invoices")
+        if "customers" not in e.info.params and "updated_at_gte" not in e.info.params
+    ]
+    assert month_refetches == []
+    assert victim.id not in {i for (i,) in harness.query("select id from teamup.invoices")}
+    harness.assert_exact()

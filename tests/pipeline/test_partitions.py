@@ -82,3 +82,9 @@ def test_months_between_crosses_years():
 def test_partition_keys_name_provider_month_and_customer():
     assert partition_key(2, JAN, 1234) == "2/2025-01/1234"
     assert partition_key(0, JAN, None) == "0/2025-01/*"
+
+
+def test_whole_months_can_be_ruled_out():
+    fetches, whole = plan_partition_fetches({JAN: {1}}, {}, {}, allow_whole_months=False)
+    assert whole == set()
+    assert covered(fetches) == {(1, JAN)}
