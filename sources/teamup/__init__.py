@@ -1,4 +1,4 @@
-"""dlt source for TeamUp's invoice reports: grouped invoice counts, customers, column metadata."""
+"""dlt source for TeamUp's invoice reports: grouped counts, invoices, customers, column metadata."""
 
 from __future__ import annotations
 
