@@ -8,23 +8,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import dlt
-
 from sources.teamup.exceptions import RunInProgressError
 
 
-def lock_path(pipeline: dlt.Pipeline) -> Path:
-    return Path(pipeline.pipelines_dir) / f"{pipeline.pipeline_name}.lock"
-
-
 @contextmanager
-def exclusive_run(pipeline: dlt.Pipeline) -> Iterator[None]:
+def exclusive_run(pipelines_dir: str | Path, pipeline_name: str) -> Iterator[None]:
     """Hold the pipeline's lock for the body, or fail at once if another run holds it.
 
-    flock (stdlib) rather than a lock-file library: the kernel drops the lock when its holder
-    dies, even by SIGKILL, so a crashed run never blocks the next night's.
+    Taken before dlt opens the pipeline: two runs creating its working directory at once
+    collide inside dlt. flock (stdlib) rather than a lock-file library: the kernel drops the
+    lock when its holder dies, even by SIGKILL, so a crashed run never blocks the next one.
     """
-    path = lock_path(pipeline)
+    path = Path(pipelines_dir) / f"{pipeline_name}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+", encoding="utf-8") as handle:
         try:
@@ -33,7 +28,7 @@ def exclusive_run(pipeline: dlt.Pipeline) -> Iterator[None]:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             raise RunInProgressError(
-                f"another run of {pipeline.pipeline_name} is in progress ({holder} holds {path});"
+                f"another run of {pipeline_name} is in progress ({holder} holds {path});"
                 " this one changed nothing"
             ) from None
         handle.seek(0)

@@ -10,6 +10,7 @@ from typing import Any
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources.teamup import RunStats, teamup_source
@@ -80,7 +81,7 @@ def load(
 
     strict: a reconciliation mismatch raises ReconciliationError (the load stays committed).
     """
-    return _run("load", pipeline or make_pipeline(progress), strict)
+    return _run("load", pipeline, progress, strict)
 
 
 def backfill(
@@ -93,14 +94,17 @@ def backfill(
     """Replace the due months from first's month to last's month; the watermark stays."""
     if last < first:
         raise ConfigurationError(f"backfill end {last} is before its start {first}")
-    return _run("backfill", pipeline or make_pipeline(progress), strict, backfill=(first, last))
+    return _run("backfill", pipeline, progress, strict, backfill=(first, last))
 
 
-def _run(mode: str, pipeline: dlt.Pipeline, strict: bool, **options: Any) -> RunSummary:
+def _run(
+    mode: str, pipeline: dlt.Pipeline | None, progress: Any, strict: bool, **options: Any
+) -> RunSummary:
     started = time.monotonic()
     stats = RunStats()
     try:
-        with exclusive_run(pipeline):
+        with exclusive_run(_pipelines_dir(pipeline), PIPELINE_NAME):
+            pipeline = pipeline or make_pipeline(progress)
             _finish_pending(pipeline)
             source = teamup_source(
                 warehouse=SqlWarehouse(pipeline.sql_client), stats=stats, **options
@@ -141,9 +145,9 @@ class ModelsSummary:
 
 def models(pipeline: dlt.Pipeline | None = None, strict: bool = False) -> ModelsSummary:
     """Rebuild the views of sql/ on the warehouse as it is, then reconcile; loads nothing."""
-    pipeline = pipeline or make_pipeline(progress=None)
     try:
-        with exclusive_run(pipeline):
+        with exclusive_run(_pipelines_dir(pipeline), PIPELINE_NAME):
+            pipeline = pipeline or make_pipeline(progress=None)
             summary = ModelsSummary(build_models(pipeline), reconcile(pipeline))
     except Exception as error:
         raise unwrap(error) from error
@@ -205,6 +209,11 @@ def status(pipeline: dlt.Pipeline | None = None, last: int = 5) -> Status:
     except Exception as error:
         raise unwrap(error) from error
     return Status(watermarks, loads, rows)
+
+
+def _pipelines_dir(pipeline: dlt.Pipeline | None) -> str:
+    """Where the pipeline lives (DLT_DATA_DIR/pipelines unless given): its lock goes there."""
+    return pipeline.pipelines_dir if pipeline else get_dlt_pipelines_dir()
 
 
 def _finish_pending(pipeline: dlt.Pipeline) -> None:

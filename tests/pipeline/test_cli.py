@@ -146,7 +146,7 @@ def test_a_second_run_while_one_holds_the_lock_exits_9_and_changes_nothing(harne
     from pipelines import main
     from pipelines.lock import exclusive_run
 
-    with exclusive_run(main.make_pipeline()):
+    with exclusive_run(harness.workdir / "dlt_data" / "pipelines", main.PIPELINE_NAME):
         result = etl("load", cwd=harness.workdir)
     assert result.returncode == 9
     assert_one_line_error(result, "in progress", "pid ")
@@ -161,7 +161,9 @@ def test_two_loads_started_at_once_one_runs_the_other_exits_9(harness):
         subprocess.Popen(command, cwd=harness.workdir, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     )
-    codes = sorted(process.wait(timeout=300) for process in (first, second))
-    assert codes == [0, 9]
+    finished = sorted(
+        (process.wait(timeout=300), process.stderr.read()) for process in (first, second)
+    )
+    assert [code for code, _ in finished] == [0, 9], finished
     harness.sandbox.faults.latency = 0
     harness.assert_exact()
