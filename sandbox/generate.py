@@ -9,7 +9,18 @@ from decimal import Decimal
 import pendulum
 
 from .clock import to_millis
-from .model import EUR, GBP, PAYOUT_DELAY_DAYS, USD, ZERO, Customer, Invoice, Item, Provider
+from .model import (
+    EUR,
+    GBP,
+    USD,
+    ZERO,
+    Customer,
+    Invoice,
+    Item,
+    Provider,
+    credit_note,
+    payout_date,
+)
 from .store import Store
 
 HISTORY_DAYS = 3 * 365
@@ -259,8 +270,7 @@ class _StudioGenerator:
         if invoice.confirmed_at is None or invoice.confirmed_at > invoice.paid_at:
             invoice.confirmed_at = invoice.paid_at
         invoice.payment_processor_id = processor
-        delay = PAYOUT_DELAY_DAYS.get(processor)
-        invoice.payout_date = invoice.paid_at.date() + timedelta(days=delay) if delay else None
+        invoice.payout_date = payout_date(processor, invoice.paid_at.date())
 
     def _renumber(self, invoice: Invoice) -> Invoice:
         invoice.id = self.store.new_invoice_id()
@@ -279,26 +289,8 @@ class _StudioGenerator:
             moment = max(moment, original.paid_at)
             original.refund_amount, original.refund_date = amount, moment.date()
             original.updated_at = max(original.updated_at, moment)
-            note = Invoice(
-                id=self.store.new_invoice_id(),
-                provider_id=self.provider.id,
-                number="",
-                customer_id=original.customer_id,
-                item_id=original.item_id,
-                purchase_type=original.purchase_type,
-                status="paid",
-                due_date=moment.date(),
-                updated_at=moment,
-                confirmed_at=moment,
-                paid_at=moment,
-                payment_processor_id=original.payment_processor_id,
-                is_credit_note=True,
-                refunded_invoice_id=original.id,
-                subtotal=-amount,
-            )
-            note.number = f"CN-{note.id:07d}"
-            delay = PAYOUT_DELAY_DAYS.get(note.payment_processor_id or 0)
-            note.payout_date = moment.date() + timedelta(days=delay) if delay else None
+            note_id = self.store.new_invoice_id()
+            note = credit_note(original, note_id, f"CN-{note_id:07d}", amount, moment)
             self.store.insert(note)
 
 

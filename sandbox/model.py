@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -120,3 +120,33 @@ class Invoice:
         if self.payout_date is None:
             return None
         return f"po_{self.payment_processor_id}_{self.payout_date:%Y%m%d}"
+
+
+def payout_date(processor_id: int | None, paid_on: date) -> date | None:
+    """When a payment reaches the studio's bank; None for processors without payouts."""
+    delay = PAYOUT_DELAY_DAYS.get(processor_id or 0)
+    return paid_on + timedelta(days=delay) if delay else None
+
+
+def credit_note(
+    original: Invoice, note_id: int, number: str, amount: Decimal, at: datetime
+) -> Invoice:
+    """The paid credit note that refunds `amount` of `original` at `at`."""
+    return Invoice(
+        id=note_id,
+        provider_id=original.provider_id,
+        number=number,
+        customer_id=original.customer_id,
+        item_id=original.item_id,
+        purchase_type=original.purchase_type,
+        status="paid",
+        due_date=at.date(),
+        updated_at=at,
+        confirmed_at=at,
+        paid_at=at,
+        payment_processor_id=original.payment_processor_id,
+        payout_date=payout_date(original.payment_processor_id, at.date()),
+        is_credit_note=True,
+        refunded_invoice_id=original.id,
+        subtotal=-amount,
+    )

@@ -5,19 +5,20 @@ from __future__ import annotations
 import bisect
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from .clock import Clock
 from .model import (
     PAYMENT_PROCESSORS,
-    PAYOUT_DELAY_DAYS,
     STATUSES,
     ZERO,
     Customer,
     Invoice,
     Item,
     Provider,
+    credit_note,
+    payout_date,
 )
 
 UNSET = object()
@@ -111,8 +112,7 @@ class Store:
             invoice.paid_at = now
             invoice.confirmed_at = invoice.confirmed_at or now
             invoice.payment_processor_id = processor_id
-            delay = PAYOUT_DELAY_DAYS.get(processor_id)
-            invoice.payout_date = now.date() + timedelta(days=delay) if delay else None
+            invoice.payout_date = payout_date(processor_id, now.date())
             return invoice
 
     def set_status(self, invoice_id: int, status: str) -> Invoice:
@@ -184,25 +184,8 @@ class Store:
             now = self._touch(original)
             original.refund_amount += amount
             original.refund_date = now.date()
-            note = Invoice(
-                id=self.new_invoice_id(),
-                provider_id=original.provider_id,
-                number=f"CN-{original.number}",
-                customer_id=original.customer_id,
-                item_id=original.item_id,
-                purchase_type=original.purchase_type,
-                status="paid",
-                due_date=now.date(),
-                updated_at=now,
-                confirmed_at=now,
-                paid_at=now,
-                payment_processor_id=original.payment_processor_id,
-                is_credit_note=True,
-                refunded_invoice_id=original.id,
-                subtotal=-amount,
-            )
-            delay = PAYOUT_DELAY_DAYS.get(note.payment_processor_id or 0)
-            note.payout_date = now.date() + timedelta(days=delay) if delay else None
+            note_id = self.new_invoice_id()
+            note = credit_note(original, note_id, f"CN-{original.number}", amount, now)
             return self.insert(note)
 
     def rename_customer(self, customer_id: int, name: str, email: object = UNSET) -> Customer:
