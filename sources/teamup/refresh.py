@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from .client import QueryResult, ReportClient
@@ -95,6 +96,11 @@ class GroupedRefresh:
         self.settings = settings
         self.stats = RefreshStats()
 
+    @cached_property
+    def _month_rows(self) -> dict[date, int]:
+        """Groups per due month in the warehouse: read once, nothing writes it during a run."""
+        return self.warehouse.month_rows(self.provider_id)
+
     # -- queries -------------------------------------------------------------------------------
 
     def _query(self, columns: Sequence[str], sort: Sequence[str], **filters: Any) -> QueryResult:
@@ -153,9 +159,7 @@ class GroupedRefresh:
         self.stats.api_counts, self.stats.server_now = api_counts, server_now
         until = server_now - self.settings.lag
         if watermark is None:
-            months = {month for month, _ in api_counts} | set(
-                self.warehouse.month_rows(self.provider_id)
-            )
+            months = {month for month, _ in api_counts} | set(self._month_rows)
             logger.info("provider %s: first load, %d due months", self.provider_id, len(months))
             yield from self._refresh_months(months, api_counts)
             yield until
@@ -197,9 +201,7 @@ class GroupedRefresh:
             return [], set(changed)  # the partition is the month itself
         customers = {c for cs in changed.values() for c in cs}
         known_rows, _ = self.warehouse.partition_stats(self.provider_id, customers)
-        fetches, whole = plan_partition_fetches(
-            changed, known_rows, self.warehouse.month_rows(self.provider_id)
-        )
+        fetches, whole = plan_partition_fetches(changed, known_rows, self._month_rows)
         logger.info(
             "provider %s: %d changed partitions in %d months, %d requests planned",
             self.provider_id,
@@ -255,7 +257,7 @@ class GroupedRefresh:
         would cost as much as re-fetching it is refreshed whole instead."""
         if not self.settings.by_customer:
             return {}, {month for month, _ in cells}
-        month_rows = self.warehouse.month_rows(self.provider_id)
+        month_rows = self._month_rows
         replaced = _partitions_of(pending)
         fetched: Counter = Counter()
         for batch in pending:
