@@ -1,0 +1,256 @@
+"""`teamup-etl report`: the revenue marts as one self-contained HTML file of charts and figures."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.report_charts import build_charts, month_label
+from pipelines.report_html import render_page
+from sources.teamup.exceptions import ConfigurationError, WarehouseError
+
+logger = logging.getLogger(__name__)
+
+MARTS = "teamup_marts"
+VIEWS = ("monthly_revenue", "revenue_by_purchase_type", "monthly_invoices", "collection_rate")
+RAW = "teamup"  # dlt's dataset: read only for the time of the last load
+LOAD_FIRST = "run `teamup-etl load` first"
+# The zone the views were built with, as pipelines/models.py writes it into stg_invoices:
+# the warehouse's own months, whatever the configuration says today.
+ZONE_IN_VIEW = re.compile(r"timezone\('((?:[^']|'')+)',\s*paid_at\)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """What was written: the file, its charts and the months they cover."""
+
+    path: Path
+    charts: int
+    first_month: date
+    last_month: date
+
+    @property
+    def months(self) -> int:
+        return _months_apart(self.first_month, self.last_month) + 1
+
+    def line(self) -> str:
+        return (
+            f"report: {self.charts} charts, {month_label(self.first_month)}.."
+            f"{month_label(self.last_month)}, written to {self.path}"
+        )
+
+
+def write_report(database: str | Path, path: str | Path, months: int = 24) -> ReportSummary:
+    """Write the report of the last `months` months of the warehouse file to path, atomically.
+
+    The window ends at the latest month with revenue (payments or refunds), so months whose
+    invoices are only scheduled do not stretch it. The file is opened read only: it may be
+    an analyst's copy. No views yet raises WarehouseError saying to load first.
+    """
+    if months < 1:
+        raise ConfigurationError(f"a report covers at least one month, not {months}")
+    database, target = Path(database), Path(path)
+    with _connect(database) as con:
+        _check_views(con, database)
+        window = _window(con, months, database)
+        bounds = [window[0], window[-1]]
+        rows = {
+            "revenue": _rows(con, REVENUE, bounds),
+            "paid_by_type": _rows(con, PAID_BY_TYPE, bounds),
+            "statuses": _rows(con, STATUSES, bounds),
+            "collection": _rows(con, COLLECTION, bounds),
+        }
+        providers = sorted({row[1] for found in rows.values() for row in found})
+        facts = _facts(con, window, providers)
+    charts = build_charts(window, **rows, providers=providers)
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = render_page(
+        "TeamUp revenue report",
+        facts,
+        charts,
+        f"Made by teamup-etl report from {database.name} on {generated}, from the views of "
+        f"{MARTS}. Money is exact to the cent; each chart's figures are in the table under it.",
+    )
+    _write_atomically(target, page)
+    summary = ReportSummary(target, len(charts), window[0], window[-1])
+    logger.info("%s", summary.line())
+    return summary
+
+
+# -- the warehouse ---------------------------------------------------------------------------
+
+REVENUE = f"""
+select month, provider_id, currency, paid_invoices, gross_revenue, refunds, net_revenue
+from {MARTS}.monthly_revenue
+where month between ? and ?
+order by all
+"""
+# counts add up over currencies; money would not, and this chart counts invoices
+PAID_BY_TYPE = f"""
+select month, provider_id, purchase_type, cast(sum(paid_invoices) as bigint)
+from {MARTS}.revenue_by_purchase_type
+where month between ? and ?
+group by all
+order by all
+"""
+STATUSES = f"""
+select month, provider_id, status, cast(sum(invoice_count) as bigint)
+from {MARTS}.monthly_invoices
+where month between ? and ?
+group by all
+order by all
+"""
+COLLECTION = f"""
+select month, provider_id, currency, billed_invoices, paid_invoices,
+    billed_amount, paid_amount, unpaid_amount, collection_rate
+from {MARTS}.collection_rate
+where month between ? and ?
+order by all
+"""
+
+
+@contextmanager
+def _connect(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection; any DuckDB failure becomes a one-line WarehouseError."""
+    if not database.is_file():
+        raise WarehouseError(f"no warehouse file at {database}: {LOAD_FIRST}")
+    try:
+        con = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error as error:
+        raise WarehouseError(f"cannot open {database}: {_first_line(error)}") from error
+    try:
+        yield con
+    except duckdb.Error as error:
+        raise WarehouseError(f"cannot read {database}: {_first_line(error)}") from error
+    finally:
+        con.close()
+
+
+def _check_views(con: duckdb.DuckDBPyConnection, database: Path) -> None:
+    found = {
+        name
+        for (name,) in con.execute(
+            "select view_name from duckdb_views() "
+            "where database_name = current_database() and schema_name = ?",
+            [MARTS],
+        ).fetchall()
+    }
+    missing = [name for name in VIEWS if name not in found]
+    if missing:
+        raise WarehouseError(
+            f"{database} has no {MARTS} views to report on ({', '.join(missing)} missing): "
+            f"{LOAD_FIRST}"
+        )
+
+
+def _window(con: duckdb.DuckDBPyConnection, months: int, database: Path) -> list[date]:
+    """The months to show: `months` of them up to the latest with revenue, none before the
+    first with data. Without any revenue yet, up to the latest due month."""
+    latest = _value(con, f"select max(month) from {MARTS}.monthly_revenue")
+    everything = f"""
+        select month from {MARTS}.monthly_revenue
+        union all select month from {MARTS}.monthly_invoices
+        union all select month from {MARTS}.collection_rate
+    """
+    if latest is None:
+        latest = _value(con, f"select max(month) from ({everything})")
+    if latest is None:
+        raise WarehouseError(f"{database} holds no invoices yet: {LOAD_FIRST}")
+    earliest = _value(con, f"select min(month) from ({everything})")
+    first = max(_add_months(latest, 1 - months), earliest)
+    return [_add_months(first, n) for n in range(_months_apart(first, latest) + 1)]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, bounds: list[date]) -> list[tuple]:
+    return con.execute(sql, bounds).fetchall()
+
+
+def _value(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    return con.execute(sql).fetchall()[0][0]
+
+
+def _facts(con: duckdb.DuckDBPyConnection, window: list[date], providers: list[int]) -> list[str]:
+    """The header line: the months, whose data, in which timezone, as of which load."""
+    facts = [f"{window[0]:%B %Y} to {window[-1]:%B %Y} ({len(window)} months)"]
+    if providers == [0]:
+        facts.append("the token's provider")
+    elif providers:
+        label = "provider" if len(providers) == 1 else "providers"
+        facts.append(f"{label} {', '.join(str(p) for p in providers)}")
+    zone = _reporting_zone(con)
+    facts.append(
+        f"payment months in {zone} (the reporting timezone)"
+        if zone
+        else "payment months in the reporting timezone"
+    )
+    loaded = _last_load(con)
+    if loaded is not None:
+        facts.append(f"last load {loaded.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+    return facts
+
+
+def _reporting_zone(con: duckdb.DuckDBPyConnection) -> str | None:
+    found = con.execute(
+        "select sql from duckdb_views() where database_name = current_database() "
+        "and schema_name = 'teamup_staging' and view_name = 'stg_invoices'"
+    ).fetchall()
+    match = ZONE_IN_VIEW.search(found[0][0]) if found else None
+    return match.group(1).replace("''", "'") if match else None
+
+
+def _last_load(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    present = con.execute(
+        "select count(*) from information_schema.tables where table_catalog = "
+        "current_database() and table_schema = ? and table_name = '_dlt_loads'",
+        [RAW],
+    ).fetchall()
+    if not present[0][0]:
+        return None
+    return _value(con, f"select max(inserted_at) from {RAW}._dlt_loads where status = 0")
+
+
+# -- the file --------------------------------------------------------------------------------
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    """Readers see the old report or the whole new one, never a part: a temporary file beside
+    it (same file system) is written, synced, then renamed over it."""
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        # os.open applies the umask as any new file would get it (mkstemp would give 0600)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            temporary.unlink()
+        raise
+
+
+# -- months ----------------------------------------------------------------------------------
+
+
+def _add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _months_apart(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -1,0 +1,142 @@
+"""The report in a real headless browser: every chart is drawn as SVG, and nothing is fetched."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import pytest
+
+from pipelines.report import write_report
+
+from .helpers import HOSTILE_STATUS, HOSTILE_TYPE, hostile_copy, read_page
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+NO_BROWSER = (
+    "no headless chromium on this machine (apt-get install chromium): "
+    "the report's charts were not checked in a browser"
+)
+
+
+def find_chromium() -> str | None:
+    return next(filter(None, (shutil.which(name) for name in BROWSERS)), None)
+
+
+# Skipped when collected, before the shared warehouse is loaded for nothing.
+pytestmark = pytest.mark.skipif(find_chromium() is None, reason=NO_BROWSER)
+
+
+@pytest.fixture
+def chromium() -> str:
+    found = find_chromium()
+    if found is None:
+        pytest.skip(NO_BROWSER)
+    return found
+
+
+@dataclass
+class Rendered:
+    dom: str  # the document after its scripts ran
+    requests: list[str]  # what the page asked the network for
+
+
+def render(chromium: str, page: Path, workdir: Path) -> Rendered:
+    """Open the page with every host name unresolvable, logging the network, and dump the DOM."""
+    netlog = workdir / "netlog.json"
+    finished = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            f"--user-data-dir={workdir / 'profile'}",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--log-net-log={netlog}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return Rendered(finished.stdout, page_requests(netlog))
+
+
+def page_requests(netlog: Path) -> list[str]:
+    """URLs requested on behalf of a file:// page: the browser's own background traffic
+    (time, accounts) is keyed to other sites and left out."""
+    log = json.loads(netlog.read_text(encoding="utf-8"))
+    start = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    return [
+        event["params"]["url"]
+        for event in log["events"]
+        if event["type"] == start
+        and "file://" in event["params"].get("network_isolation_key", "")
+        and not event["params"]["url"].startswith("file:")
+    ]
+
+
+def chart_box(dom: str, key: str) -> str:
+    found = re.search(rf'<div[^>]*\bid="chart-{key}"[^>]*>.*?</div>', dom, re.S)
+    assert found, f"no container for the chart {key}"
+    return found.group(0)
+
+
+def points(chart: dict) -> int:
+    """The marks a chart must draw: a dot per known value, a bar segment per positive count."""
+    values = [v for s in chart["series"] for v in s["values"]]
+    if chart["kind"] == "line":
+        return sum(v is not None for v in values)
+    return sum(v is not None and v > 0 for v in values)
+
+
+def assert_drawn(dom: str, charts: list[dict]) -> None:
+    assert f'data-charts-drawn="{len(charts)}"' in dom
+    for chart in charts:
+        box = chart_box(dom, chart["key"])
+        assert "data-error" not in box, box[:500]
+        assert "<svg" in box
+        marks = box.count(f'data-mark="{chart["key"]}"')
+        assert marks == points(chart), chart["key"]
+        assert marks >= len(chart["months"]), chart["key"]
+        assert f'data-drawn="{marks}"' in box
+
+
+def test_every_chart_is_drawn_offline(chromium, loaded, tmp_path):
+    target = tmp_path / "report.html"
+    write_report(loaded.database, target)
+    rendered = render(chromium, target, tmp_path)
+    assert rendered.requests == []
+    charts = read_page(target).data["charts"]
+    assert [c["key"] for c in charts] == ["revenue", "paid-by-type", "status-mix", "collection"]
+    assert_drawn(rendered.dom, charts)
+
+
+def test_names_full_of_markup_stay_text_in_the_browser(chromium, loaded, tmp_path):
+    target = tmp_path / "report.html"
+    write_report(hostile_copy(loaded.database, tmp_path), target)
+    rendered = render(chromium, target, tmp_path)
+    assert rendered.requests == []
+    assert_drawn(rendered.dom, read_page(target).data["charts"])
+    # no element came out of the names: they are text in the legends, tables and tooltips
+    assert "<img" not in rendered.dom and "<b>" not in rendered.dom
+    assert rendered.dom.count("<script") == 2
+    assert escape(HOSTILE_STATUS, quote=False) in rendered.dom
+    assert escape(HOSTILE_TYPE, quote=False) in rendered.dom
+
+
+def test_the_request_check_sees_a_page_that_fetches(chromium, tmp_path):
+    """The checks above are not blind: a page loading an image by URL is caught."""
+    page = tmp_path / "fetching.html"
+    page.write_text('<!doctype html><title>x</title><img src="https://example.com/pixel.png">')
+    assert render(chromium, page, tmp_path).requests == ["https://example.com/pixel.png"]
