@@ -1,0 +1,280 @@
+"""`make bench`: the real pipeline against the sandbox, each figure beside a baseline, with targets.
+
+Run: python -m bench.run --invoices 30000 300000
+Per size, in a fresh directory, with the sandbox in a process of its own (bench/sandbox_process):
+1. full load: `teamup-etl load` in a child process, timed, its peak RSS from os.wait4;
+2. raw baseline: the very requests the sandbox logged during (1), replayed by bench/baseline.py
+   (plain requests + duckdb, no dlt), in a child process measured the same way;
+3. nightly: the night after (bench/nightly_budget.change_a_night: 0.5% of invoices changed),
+   its requests and wall time as a share of the full load's;
+4. latency-bound: the sandbox answers after 50 ms and allows 10 requests per second; a
+   backfill of the whole history with max_requests_per_second = 10, against the floor
+   requests / 10 (and no 429 may be provoked).
+(1)-(3) run without a client-side limit (the sandbox has none then), as does the baseline.
+Prints one table, each target with PASS or MISS; exits 1 if any is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from subprocess import Popen
+from typing import Any
+
+from .nightly_budget import NOW
+from .sandbox_process import SandboxProcess
+
+PROJECT = Path(__file__).resolve().parents[1]
+SEED = 7
+LATENCY_SECONDS = 0.05
+RATE_LIMIT = 10
+
+
+@dataclass
+class Child:
+    seconds: float
+    rss_mb: float
+    output: str
+
+
+def run_child(argv: list[str], env: dict[str, str], work: Path) -> Child:
+    """Run a command from the project root; wall time and its own peak RSS (os.wait4)."""
+    out_path = work / "child.out"
+    with out_path.open("w") as out:
+        started = time.monotonic()
+        process = Popen(argv, env=env, cwd=PROJECT, stdout=out)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[1:])} exited {process.returncode}")
+    return Child(seconds, usage.ru_maxrss / 1024, out_path.read_text())
+
+
+def etl(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pipelines.cli", *args]
+
+
+def measure(size: int, latency: bool) -> dict[str, Any]:
+    """Every figure of one size."""
+    with (
+        tempfile.TemporaryDirectory(prefix="teamup-bench-") as scratch,
+        SandboxProcess(seed=SEED, invoices=size, now=NOW) as sandbox,
+    ):
+        work = Path(scratch)
+        env = {
+            **os.environ,
+            "SOURCES__TEAMUP__BASE_URL": sandbox.base_url,
+            "SOURCES__TEAMUP__API_TOKEN": sandbox.token,
+            "SOURCES__TEAMUP__MAX_REQUESTS_PER_SECOND": "0",
+            "DESTINATION__DUCKDB__CREDENTIALS": str(work / "warehouse.duckdb"),
+            "DLT_DATA_DIR": str(work / "dlt"),
+            "RUNTIME__DLTHUB_TELEMETRY": "false",
+        }
+        figures: dict[str, Any] = {"invoices": size}
+        full = run_child(etl("load"), env, work)
+        logged = sandbox.requests()
+        figures["full"] = full
+        figures["full_requests"] = len(logged)
+        replayed = work / "requests.json"
+        replayed.write_text(json.dumps([[p, q] for p, q, status in logged if status == 200]))
+        raw_argv = [sys.executable, "-m", "bench.baseline", "--requests", str(replayed)]
+        raw = run_child([*raw_argv, "--database", str(work / "raw.duckdb")], env, work)
+        figures["raw"] = raw
+        figures["rows"] = json.loads(raw.output.splitlines()[-1])["rows"]
+
+        sandbox.advance(hours=12)
+        run_child(etl("load"), env, work)  # what the full load's lag left for the next run
+        sandbox.advance(hours=12)
+        figures["changed"] = sandbox.change_a_night(size)
+        sandbox.advance(hours=1)
+        sandbox.clear()
+        figures["night"] = run_child(etl("load"), env, work)
+        figures["night_requests"] = sandbox.count()
+
+        if latency:
+            sandbox.faults(latency=LATENCY_SECONDS, per_second=RATE_LIMIT)
+            sandbox.clear()
+            first, last = sandbox.due_range()
+            limited = {
+                **env,
+                "SOURCES__TEAMUP__MAX_REQUESTS_PER_SECOND": str(RATE_LIMIT),
+                "SOURCES__TEAMUP__RATE_LIMIT_WINDOW_SECONDS": "1",
+            }
+            backfill = etl("backfill", "--start", first.isoformat(), "--end", last.isoformat())
+            figures["latency"] = run_child(backfill, limited, work)
+            figures["latency_requests"] = sandbox.count(200)
+            figures["latency_429"] = sandbox.count(429)
+    return figures
+
+
+class Table:
+    """Rows of the printed table; remembers whether every target passed."""
+
+    COLUMNS = ("invoices", "figure", "pipeline", "baseline", "ratio", "target", "result")
+    WIDTHS = (9, 34, 10, 18, 7, 10, 6)
+
+    def __init__(self) -> None:
+        self.missed = 0
+        self.line(*self.COLUMNS)
+        self.line(*("-" * width for width in self.WIDTHS))
+
+    def line(self, *cells: Any) -> None:
+        text = [
+            f"{cell:<{width}}" if i == 1 else f"{cell:>{width}}"
+            for i, (cell, width) in enumerate(zip(cells, self.WIDTHS, strict=True))
+        ]
+        print(" ".join(text).rstrip(), flush=True)
+
+    def row(
+        self,
+        size: str,
+        figure: str,
+        ours: str,
+        theirs: str = "",
+        ratio: str = "",
+        target: str = "",
+        passed: bool | None = None,
+    ) -> None:
+        result = "" if passed is None else "PASS" if passed else "MISS"
+        self.missed += passed is False
+        self.line(size, figure, ours, theirs, ratio, target, result)
+
+
+def report(table: Table, f: dict[str, Any]) -> None:
+    size = f"{f['invoices']:,}"
+    full, raw = f["full"], f["raw"]
+    ratio = full.seconds / raw.seconds
+    table.row(
+        size,
+        "full load: wall time (s)",
+        f"{full.seconds:.1f}",
+        f"{raw.seconds:.1f}",
+        f"{ratio:.2f}x",
+        "<= 1.5x",
+        ratio <= 1.5,
+    )
+    table.row(
+        size,
+        "full load: rows per second",
+        f"{f['rows'] / full.seconds:,.0f}",
+        f"{f['rows'] / raw.seconds:,.0f}",
+    )
+    table.row(size, "full load: requests", f"{f['full_requests']:,}", f"{f['full_requests']:,}")
+    table.row(
+        size,
+        "full load: peak RSS (MB)",
+        f"{full.rss_mb:.0f}",
+        f"{raw.rss_mb:.0f}",
+        "",
+        "< 300",
+        full.rss_mb < 300,
+    )
+    share = f["night_requests"] / f["full_requests"]
+    table.row(
+        size,
+        f"nightly ({f['changed']} changed): requests",
+        f"{f['night_requests']:,}",
+        f"{f['full_requests']:,} (full)",
+        f"{share:.1%}",
+        "< 3%",
+        share < 0.03,
+    )
+    night = f["night"].seconds
+    table.row(
+        size,
+        "nightly: wall time (s)",
+        f"{night:.1f}",
+        f"{full.seconds:.1f} (full)",
+        f"{night / full.seconds:.1%}",
+    )
+    if "latency" in f:
+        requests, seconds = f["latency_requests"], f["latency"].seconds
+        floor = requests / RATE_LIMIT
+        table.row(
+            size,
+            "latency-bound backfill: requests",
+            f"{requests:,}",
+            f"{f['latency_429']} x 429",
+            "",
+            "0 x 429",
+            f["latency_429"] == 0,
+        )
+        table.row(
+            size,
+            "latency-bound backfill: wall (s)",
+            f"{seconds:.1f}",
+            f"{floor:.1f} (floor)",
+            f"{seconds / floor:.2f}x",
+            "<= 1.25x",
+            seconds / floor <= 1.25,
+        )
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    memory = 0.0
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in info.splitlines()
+            if line.startswith("model name")
+        )
+        meminfo = Path("/proc/meminfo").read_text().split()
+        memory = int(meminfo[meminfo.index("MemTotal:") + 1]) / 1024 / 1024
+    except (OSError, StopIteration, ValueError):
+        pass
+    import dlt
+    import duckdb
+
+    return (
+        f"{os.cpu_count()} CPUs ({model}), {memory:.1f} GiB RAM, {platform.system()}, "
+        f"Python {platform.python_version()}, dlt {dlt.__version__}, duckdb {duckdb.__version__}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, nargs="+", default=[30000, 300000])
+    parser.add_argument(
+        "--latency-at",
+        type=int,
+        nargs="*",
+        help="sizes that also run the latency-bound backfill (default: every size)",
+    )
+    args = parser.parse_args(argv)
+    latency_at = set(args.invoices if args.latency_at is None else args.latency_at)
+    print(f"machine: {machine()}", flush=True)
+    table = Table()
+    measured = []
+    for size in args.invoices:
+        figures = measure(size, size in latency_at)
+        report(table, figures)
+        measured.append(figures)
+    if len(measured) > 1:
+        small, large = measured[0], measured[-1]
+        growth = large["full"].rss_mb / small["full"].rss_mb - 1
+        sizes = f"{small['invoices'] // 1000}k->{large['invoices'] // 1000}k"
+        table.row(
+            "",
+            f"full load: peak RSS growth {sizes}",
+            f"{growth:+.0%}",
+            "",
+            "",
+            "< +25%",
+            growth < 0.25,
+        )
+    print(f"targets missed: {table.missed}" if table.missed else "every target met", flush=True)
+    return 1 if table.missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
