@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint format sandbox demo load backfill models status bench clean
+.PHONY: help install test lint format sandbox demo load backfill models status check report bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -42,8 +42,15 @@ backfill: $(STAMP) ## replace due months: make backfill START=2024-01-01 END=202
 models: $(STAMP) ## rebuild the SQL views of sql/ on the warehouse as it is (no load)
 	$(BIN)/teamup-etl models
 
-status: $(STAMP) ## watermarks, last loads and rows per table
+status: $(STAMP) ## watermarks, last runs and rows per table
 	$(BIN)/teamup-etl status
+
+check: $(STAMP) ## freshness, reconciliation, row-count jumps: non-zero exit when one fails
+	$(BIN)/teamup-etl check
+
+REPORT ?= teamup_report.html
+report: $(STAMP) ## write the revenue report, one offline HTML file: make report REPORT=path.html
+	$(BIN)/teamup-etl report --output $(REPORT)
 
 bench: $(STAMP) ## requests of a nightly run against a full reload, at 30k and 100k invoices
 	$(BIN)/python -m bench.nightly_budget --invoices 30000 100000
@@ -52,4 +59,4 @@ sandbox: $(STAMP) ## serve the local TeamUp stand-in on 127.0.0.1:8765 until Ctr
 	$(BIN)/python -m sandbox --port 8765 --seed 1 --invoices 20000
 
 clean: ## remove .venv, caches and local warehouse files
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info .demo
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info .demo teamup_report.html

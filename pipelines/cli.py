@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from datetime import date
+from pathlib import Path
 
 from sources.teamup.exceptions import (
     ApiUnavailableError,
     AuthenticationError,
     BadRequestError,
+    CheckFailedError,
     ConfigurationError,
     MalformedResponseError,
     NetworkError,
@@ -20,6 +21,8 @@ from sources.teamup.exceptions import (
     TeamUpError,
     WarehouseError,
 )
+
+from .messages import RedactingFilter, configured_token, one_line, redact
 
 # The first matching class decides; documented in the README.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
@@ -32,9 +35,15 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (ReconciliationError, 8),
     (WarehouseError, 7),
     (RunInProgressError, 9),
+    (CheckFailedError, 10),
     (TeamUpError, 5),
 )
 EXIT_UNEXPECTED = 1
+# Named as the module even when run as `python -m pipelines.cli`: log lines say who wrote them.
+logger = logging.getLogger("pipelines.cli")
+LOG_FILE_SETTING = "teamup_etl.log_file"  # TEAMUP_ETL__LOG_FILE
+FILE_ONLY = {"file_only": True}  # what the CLI prints anyway: logged for the file alone
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EXIT_INTERRUPTED = 130
 
 
@@ -50,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="teamup-etl", description="Load TeamUp invoice reports into a DuckDB warehouse."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress; tracebacks")
+    parser.add_argument(
+        "--log-file", type=Path, help="also log to this file (default: [teamup_etl] log_file)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     load = commands.add_parser("load", help="the nightly incremental load, then the views")
     backfill = commands.add_parser("backfill", help="re-fetch and replace a range of due months")
@@ -62,45 +74,123 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="fail (exit 8) when invoice counts per due month differ between the tables",
         )
-    commands.add_parser("status", help="watermarks, last loads and rows per table")
+    commands.add_parser("status", help="watermarks, last runs and rows per table")
+    check = commands.add_parser(
+        "check", help="freshness, reconciliation and row-count jumps; exit 10 when one fails"
+    )
+    check.add_argument("--max-age-hours", type=float, help="oldest acceptable last load")
+    check.add_argument("--max-row-change", type=float, help="largest change between runs, 0.25")
+    report = commands.add_parser("report", help="write the revenue report, one offline HTML file")
+    report.add_argument("--output", type=Path, default=Path("teamup_report.html"))
+    report.add_argument("--months", type=int, default=24, help="months shown, the latest last")
+    for command in (check, report):
+        command.add_argument(
+            "--database", type=Path, help="the warehouse file to read (default: the configured)"
+        )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     # Imported late: dlt's import takes a moment and `--help` should not wait for it.
-    from . import main as runs
+    import dlt
 
+    _configure_logging(args.verbose, args.log_file or dlt.config.get(LOG_FILE_SETTING))
     try:
-        if args.command == "load":
-            summary = runs.load(progress=_progress(), strict=args.strict)
-        elif args.command == "backfill":
-            summary = runs.backfill(args.start, args.end, progress=_progress(), strict=args.strict)
-        elif args.command == "models":
-            summary = runs.models(strict=args.strict)
-        else:
-            print(runs.status().text())
-            return 0
-        print(summary.line())
-        if summary.mismatched_months:
-            print(
-                "teamup-etl: warning: invoice counts differ between invoices_grouped and "
-                f"invoices in due months: {runs.describe(summary.mismatched_months)}",
-                file=sys.stderr,
-            )
-        return 0
+        return _dispatch(args)
     except KeyboardInterrupt:
         print("teamup-etl: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:
         if args.verbose:
-            logging.getLogger(__name__).exception("%s failed", args.command)
+            logger.exception("%s failed: %s", args.command, one_line(error))
+        else:  # the console gets the one line below; the log file gets it too, dated
+            logger.error("%s failed: %s", args.command, one_line(error), extra=FILE_ONLY)
         print(f"teamup-etl: error: {redact(one_line(error))}", file=sys.stderr)
         return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), EXIT_UNEXPECTED)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from . import main as runs
+
+    if args.command == "status":
+        from .status import status
+
+        print(status().text())
+        return 0
+    if args.command == "check":
+        return _check(args)
+    if args.command == "report":
+        return _report(args)
+    if args.command == "load":
+        summary = runs.load(progress=_progress(), strict=args.strict)
+    elif args.command == "backfill":
+        summary = runs.backfill(args.start, args.end, progress=_progress(), strict=args.strict)
+    else:
+        summary = runs.models(strict=args.strict)
+    print(summary.line())
+    logger.info("%s", summary.line(), extra=FILE_ONLY)
+    if summary.mismatched_months:
+        print(
+            "teamup-etl: warning: invoice counts differ between invoices_grouped and "
+            f"invoices in due months: {runs.describe(summary.mismatched_months)}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import check
+
+    report = check(args.database, args.max_age_hours, args.max_row_change)
+    print(report.text())
+    if report.ok:
+        return 0
+    raise CheckFailedError(f"check failed: {report.reason()}")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .main import database_path, make_pipeline
+    from .report import write_report
+    from .warehouse_file import analyst_copy_path
+
+    database = args.database
+    if database is None:
+        # The analyst copy is never held by a run, so the report need not wait for one.
+        working = database_path(make_pipeline(progress=None))
+        copy = analyst_copy_path(working)
+        database = copy if copy is not None and copy.exists() else working
+    try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        summary = write_report(database, args.output, months=args.months)
+    except OSError as error:  # the output path is the user's setting: exit 2, not a crash
+        raise ConfigurationError(f"cannot write the report to {args.output}: {error}") from None
+    print(summary.line())
+    return 0
+
+
+def _configure_logging(verbose: bool, log_file: str | Path | None) -> None:
+    """Warnings (or, verbose, everything) on stderr; everything to the file, if one is set.
+    Both handlers redact the token, whichever logger a record comes from."""
+    redacting = RedactingFilter(configured_token())
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.addFilter(lambda record: not getattr(record, "file_only", False))
+    handlers: list[logging.Handler] = [console]
+    if log_file:
+        path = Path(log_file).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(path, encoding="utf-8")
+        file_handler.setLevel(logging.INFO)
+        handlers.append(file_handler)
+    for handler in handlers:
+        handler.addFilter(redacting)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.basicConfig(
+        level=logging.INFO if log_file or verbose else logging.WARNING,
+        handlers=handlers,
+        force=True,
+    )
 
 
 def _progress() -> object | None:
@@ -110,25 +200,6 @@ def _progress() -> object | None:
     import dlt
 
     return dlt.progress.log(log_period=5, logger=sys.stderr, dump_system_stats=False)
-
-
-def one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if isinstance(error, TeamUpError) else f"{type(error).__name__}: {text}"
-
-
-def redact(text: str) -> str:
-    """Belt and braces: no message leaves with the token in it, whatever raised it."""
-    token = os.environ.get("SOURCES__TEAMUP__API_TOKEN")
-    if not token:
-        try:
-            import dlt
-
-            token = dlt.secrets.get("sources.teamup.api_token")
-        except Exception:  # no secrets file, or an unreadable one: nothing to redact with
-            token = None
-    token = str(token) if token else ""
-    return text.replace(token, "***") if len(token) >= 4 else text
 
 
 if __name__ == "__main__":

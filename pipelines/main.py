@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import dlt
+import duckdb
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -22,8 +28,12 @@ from sources.teamup.exceptions import (
 )
 from sources.teamup.warehouse import SqlWarehouse
 
+from .history import HISTORY_TABLE, RunRecord, record_run
 from .lock import exclusive_run
-from .models import MonthMismatch, build_models, describe, reconcile
+from .messages import one_line, redact
+from .models import build_models, reconcile
+from .reconcile import MonthMismatch, describe
+from .warehouse_file import analyst_copy_path, busy_timeout, held_open, publish_copy
 
 logger = logging.getLogger(__name__)
 
@@ -100,36 +110,97 @@ def backfill(
 def _run(
     mode: str, pipeline: dlt.Pipeline | None, progress: Any, strict: bool, **options: Any
 ) -> RunSummary:
-    started = time.monotonic()
+    started_at, started = datetime.now(UTC), time.monotonic()
     stats = RunStats()
+    first, last = options.get("backfill") or (None, None)
+    run = partial(
+        RunRecord, run_id=uuid.uuid4().hex, command=mode, started_at=started_at,
+        backfill_start=first, backfill_end=last,
+    )  # fmt: skip
     try:
-        with exclusive_run(_pipelines_dir(pipeline), PIPELINE_NAME):
-            pipeline = pipeline or make_pipeline(progress)
-            _finish_pending(pipeline)
-            source = teamup_source(
-                warehouse=SqlWarehouse(pipeline.sql_client), stats=stats, **options
+        with _warehouse(pipeline, progress) as (pipeline, database, holder):
+            try:
+                _finish_pending(pipeline)
+                source = teamup_source(
+                    warehouse=SqlWarehouse(pipeline.sql_client), stats=stats, **options
+                )
+                info = pipeline.run(source)
+                _prune_customers(pipeline)
+                views = build_models(pipeline)
+                mismatched = reconcile(pipeline)
+            except Exception as error:
+                failure = unwrap(error)
+                record = run(outcome="failed", error=redact(one_line(failure)))
+                _record(holder, _finished(record, started, stats))
+                raise failure from error
+            summary = RunSummary(
+                mode=mode,
+                requests=stats.requests,
+                months_refreshed=stats.months_refreshed,
+                partitions_refreshed=stats.partitions_refreshed,
+                rows_loaded=_rows_loaded(pipeline),
+                seconds=time.monotonic() - started,
+                windows=stats.windows,
+                watermarks=stats.watermarks,
+                views_built=views,
+                mismatched_months=mismatched,
             )
-            info = pipeline.run(source)
-            _prune_customers(pipeline)
-            views = build_models(pipeline)
-            mismatched = reconcile(pipeline)
+            record = run(outcome="succeeded", error=None, load_ids=",".join(info.loads_ids))
+            record.rows_written = sum(summary.rows_loaded.values())
+            record.mismatched_months = len(mismatched)
+            _record(holder, _finished(record, started, stats))
+            _publish(holder, database)
     except Exception as error:  # dlt wraps what went wrong: surface our own error
         raise unwrap(error) from error
-    rows = _rows_loaded(pipeline, info)
-    summary = RunSummary(
-        mode=mode,
-        requests=stats.requests,
-        months_refreshed=stats.months_refreshed,
-        partitions_refreshed=stats.partitions_refreshed,
-        rows_loaded=rows,
-        seconds=time.monotonic() - started,
-        windows=stats.windows,
-        watermarks=stats.watermarks,
-        views_built=views,
-        mismatched_months=mismatched,
-    )
     _check_reconciled(summary.mismatched_months, strict)
     return summary
+
+
+@contextmanager
+def _warehouse(
+    pipeline: dlt.Pipeline | None, progress: Any
+) -> Iterator[tuple[dlt.Pipeline, Path, duckdb.DuckDBPyConnection]]:
+    """The run's lock, its pipeline, and the warehouse file held open for the whole run."""
+    with exclusive_run(_pipelines_dir(pipeline), PIPELINE_NAME):
+        pipeline = pipeline or make_pipeline(progress)
+        database = database_path(pipeline)
+        with held_open(database, busy_timeout()) as holder:
+            yield pipeline, database, holder
+
+
+def _finished(record: RunRecord, started: float, stats: RunStats) -> RunRecord:
+    record.finished_at = datetime.now(UTC)
+    record.duration_seconds = round(time.monotonic() - started, 3)
+    record.requests = stats.requests
+    record.months_refreshed = stats.months_refreshed
+    record.partitions_refreshed = stats.partitions_refreshed
+    # A first load has no window start (it reads everything), only the watermark it set.
+    starts = [since for since, _ in stats.windows.values()]
+    ends = [until for _, until in stats.windows.values()] + list(stats.watermarks.values())
+    record.window_start = min(map(datetime.fromisoformat, starts), default=None)
+    record.window_end = max(map(datetime.fromisoformat, ends), default=None)
+    return record
+
+
+def _record(holder: duckdb.DuckDBPyConnection, record: RunRecord) -> None:
+    """Best effort for a failed run: the history must not hide the failure it records."""
+    try:
+        record_run(holder, DATASET_NAME, record)
+    except duckdb.Error as error:
+        if record.succeeded:
+            raise
+        logger.warning("could not record the failed run in %s: %s", HISTORY_TABLE, error)
+
+
+def _publish(holder: duckdb.DuckDBPyConnection, database: Path) -> None:
+    copy = analyst_copy_path(database)
+    if copy is not None:
+        publish_copy(holder, database, copy)
+
+
+def database_path(pipeline: dlt.Pipeline) -> Path:
+    """The warehouse file dlt resolved for this pipeline (its credentials, else the default)."""
+    return Path(pipeline.destination_client().config.credentials.database)
 
 
 @dataclass
@@ -146,9 +217,9 @@ class ModelsSummary:
 def models(pipeline: dlt.Pipeline | None = None, strict: bool = False) -> ModelsSummary:
     """Rebuild the views of sql/ on the warehouse as it is, then reconcile; loads nothing."""
     try:
-        with exclusive_run(_pipelines_dir(pipeline), PIPELINE_NAME):
-            pipeline = pipeline or make_pipeline(progress=None)
+        with _warehouse(pipeline, progress=None) as (pipeline, database, holder):
             summary = ModelsSummary(build_models(pipeline), reconcile(pipeline))
+            _publish(holder, database)
     except Exception as error:
         raise unwrap(error) from error
     _check_reconciled(summary.mismatched_months, strict)
@@ -162,53 +233,6 @@ def _check_reconciled(mismatched: list[MonthMismatch], strict: bool) -> None:
             f"{len(mismatched)} due months: {describe(mismatched)}",
             mismatched,
         )
-
-
-@dataclass
-class Status:
-    watermarks: dict[str, str]
-    loads: list[tuple[str, int, str]]  # (load_id, status, inserted_at), newest first
-    rows: dict[str, int]
-
-    def text(self) -> str:
-        lines = ["watermarks (updated_at read up to, per provider):"]
-        lines += [f"  provider {p}: {mark}" for p, mark in self.watermarks.items()] or [
-            "  none yet"
-        ]
-        lines.append("last loads:")
-        lines += [
-            f"  {load_id}  {'loaded' if code == 0 else f'status {code}'}  {at}"
-            for load_id, code, at in self.loads
-        ] or ["  none yet"]
-        lines.append("rows per table:")
-        lines += [f"  {table}: {n}" for table, n in self.rows.items()] or ["  no tables yet"]
-        return "\n".join(lines)
-
-
-def status(pipeline: dlt.Pipeline | None = None, last: int = 5) -> Status:
-    """What the warehouse holds and how far the incremental load has read."""
-    pipeline = pipeline or make_pipeline(progress=None)
-    source_state = pipeline.state.get("sources", {}).get("teamup", {})
-    watermarks = dict(source_state.get("invoices_grouped", {}).get("watermarks", {}))
-    loads: list[tuple[str, int, str]] = []
-    rows: dict[str, int] = {}
-    try:
-        with pipeline.sql_client() as client:
-            if client.has_dataset():
-                if _has_tables(client, "_dlt_loads"):
-                    loads_table = client.make_qualified_table_name("_dlt_loads")
-                    found = client.execute_sql(
-                        f"select load_id, status, cast(inserted_at as varchar) from {loads_table} "
-                        f"order by inserted_at desc limit {int(last)}"
-                    )
-                    loads = [tuple(row) for row in found or []]
-                for table in TABLES:
-                    if _has_tables(client, table):
-                        name = client.make_qualified_table_name(table)
-                        rows[table] = client.execute_sql(f"select count(*) from {name}")[0][0]
-    except Exception as error:
-        raise unwrap(error) from error
-    return Status(watermarks, loads, rows)
 
 
 def _pipelines_dir(pipeline: dlt.Pipeline | None) -> str:
@@ -247,8 +271,9 @@ def _has_tables(client: Any, *tables: str) -> bool:
     return set(tables) <= {name for (name,) in found or []}
 
 
-def _rows_loaded(pipeline: dlt.Pipeline, info: Any) -> dict[str, int]:
-    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
+def _rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
+    normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+    counts = normalized.row_counts if normalized else {}
     return {table: counts.get(table, 0) for table in TABLES if table in counts}
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import graphlib
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +18,8 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from sources.teamup.exceptions import ConfigurationError, ModelError
+
+from .reconcile import MonthMismatch, mismatched_months
 
 logger = logging.getLogger(__name__)
 
@@ -46,22 +47,6 @@ class Model:
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.name}"
-
-
-@dataclass(frozen=True)
-class MonthMismatch:
-    """A due month whose invoice count differs between the grouped and the invoice report."""
-
-    provider_id: int
-    month: date
-    grouped: int
-    invoices: int
-
-    def __str__(self) -> str:
-        return (
-            f"provider {self.provider_id} {self.month:%Y-%m} "
-            f"(invoices_grouped {self.grouped}, invoices {self.invoices})"
-        )
 
 
 def reporting_timezone(value: str | None = None) -> str:
@@ -142,45 +127,9 @@ def build_models(
 
 
 def reconcile(pipeline: dlt.Pipeline) -> list[MonthMismatch]:
-    """Due months whose invoice count in invoices_grouped differs from the rows in invoices.
-
-    Both are exact copies of TeamUp's reports after a run, so they agree unless a load went
-    wrong. Nothing to compare (no invoices table yet) gives no mismatch.
-    """
+    """Due months whose invoice counts differ between the two invoice tables (see reconcile.py)."""
     with pipeline.sql_client() as client:
-        connection: duckdb.DuckDBPyConnection = client.native_connection
-        raw = client.dataset_name
-        if not {f"{raw}.invoices_grouped", f"{raw}.invoices"} <= _tables(connection):
-            logger.info("reconciliation skipped: invoices_grouped and invoices not both loaded")
-            return []
-        rows = connection.execute(
-            f"""
-            with grouped as (
-                select provider_id, due_month, sum(invoice_count) as invoice_count
-                from {raw}.invoices_grouped group by all
-            ),
-            listed as (
-                select provider_id, due_month, count(*) as invoice_count
-                from {raw}.invoices group by all
-            )
-            select
-                provider_id,
-                due_month,
-                coalesce(grouped.invoice_count, 0),
-                coalesce(listed.invoice_count, 0)
-            from grouped full outer join listed using (provider_id, due_month)
-            where coalesce(grouped.invoice_count, 0) <> coalesce(listed.invoice_count, 0)
-            order by provider_id, due_month
-            """
-        ).fetchall()
-    found = [MonthMismatch(int(p), month, int(g), int(n)) for p, month, g, n in rows]
-    if found:
-        logger.info("reconciliation: %d due months differ", len(found))
-    return found
-
-
-def describe(mismatches: Iterable[MonthMismatch]) -> str:
-    return ", ".join(str(m) for m in mismatches)
+        return mismatched_months(client.native_connection, client.dataset_name)
 
 
 # -- reading the files ---------------------------------------------------------------------

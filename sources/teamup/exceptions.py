@@ -50,6 +50,10 @@ class WarehouseError(TeamUpError):
     """The DuckDB warehouse could not be read or written."""
 
 
+class WarehouseBusyError(WarehouseError):
+    """Another process held the warehouse file for longer than the run would wait."""
+
+
 class ModelError(WarehouseError):
     """A SQL model failed to build."""
 
@@ -64,3 +68,7 @@ class ReconciliationError(WarehouseError):
 
 class RunInProgressError(TeamUpError):
     """Another run of the same pipeline holds its lock."""
+
+
+class CheckFailedError(TeamUpError):
+    """`teamup-etl check` found the warehouse stale, inconsistent or suddenly changed."""

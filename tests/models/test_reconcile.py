@@ -11,7 +11,8 @@ import duckdb
 import pytest
 
 from pipelines import cli, main
-from pipelines.models import MonthMismatch, reconcile
+from pipelines.models import reconcile
+from pipelines.reconcile import MonthMismatch
 from sources.teamup.exceptions import ReconciliationError
 
 

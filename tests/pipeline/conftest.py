@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from pipelines import main
+from pipelines.status import status
 from sandbox import Sandbox
 
 # dlt bookkeeping columns differ between loads by design; everything else must match.
@@ -87,7 +88,7 @@ class Harness:
         assert self.tables() == self.fresh_tables()
 
     def watermarks(self) -> dict[str, str]:
-        return main.status().watermarks
+        return status().watermarks
 
     def query(self, sql: str, *params: Any) -> list[tuple]:
         with duckdb.connect(str(self.database), read_only=True) as con:

@@ -1,0 +1,114 @@
+"""The DuckDB working file: waiting while another process holds it, and the analyst copy."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dlt
+import duckdb
+
+from sources.teamup.exceptions import WarehouseBusyError, WarehouseError
+
+logger = logging.getLogger(__name__)
+
+# Settings of ours, beside dlt's: [teamup_etl] in .dlt/config.toml, TEAMUP_ETL__* in the env.
+BUSY_TIMEOUT_SETTING = "teamup_etl.busy_timeout_seconds"
+ANALYST_COPY_SETTING = "teamup_etl.analyst_copy"
+DEFAULT_BUSY_TIMEOUT_SECONDS = 300.0
+ANALYST_COPY_SUFFIX = "_analyst"
+POLL_SECONDS = 1.0
+# DuckDB names the holder of its file lock in the error; the message passes it on.
+LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def busy_timeout() -> float:
+    """Seconds a run waits for a warehouse file another process holds open."""
+    value = dlt.config.get(BUSY_TIMEOUT_SETTING)
+    return DEFAULT_BUSY_TIMEOUT_SECONDS if value is None else float(value)
+
+
+def analyst_copy_path(database: Path) -> Path | None:
+    """Where analysts' copy of `database` is published; None when turned off ("" or false).
+
+    A relative setting is taken from the working file's directory, so the two stay together.
+    """
+    value = dlt.config.get(ANALYST_COPY_SETTING)
+    if value is None:
+        return database.with_name(f"{database.stem}{ANALYST_COPY_SUFFIX}{database.suffix}")
+    if value is False or str(value).strip().lower() in ("", "false", "off"):
+        return None
+    copy = Path(str(value)).expanduser()
+    return copy if copy.is_absolute() else database.parent / copy
+
+
+def open_when_free(
+    path: Path,
+    timeout: float,
+    read_only: bool = False,
+    poll: float = POLL_SECONDS,
+) -> duckdb.DuckDBPyConnection:
+    """Connect to the file, waiting up to `timeout` seconds while another process holds it.
+
+    DuckDB has no busy timeout of its own: a second process is refused at once, so we poll.
+    """
+    deadline = time.monotonic() + timeout
+    warned = False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            holder = LOCK_HOLDER.search(str(error))
+            if not holder:
+                raise WarehouseError(f"cannot open the warehouse {path}: {error}") from None
+            who = f"{holder['program']} (PID {holder['pid']})"
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WarehouseBusyError(
+                    f"the warehouse {path} is locked by {who}: waited {timeout:g}s for it to "
+                    "close; nothing was changed (analysts: open the analyst copy instead)"
+                ) from None
+            if not warned:
+                logger.warning("the warehouse %s is locked by %s; waiting", path, who)
+                warned = True
+            time.sleep(min(poll, remaining))
+
+
+@contextmanager
+def held_open(
+    path: Path, timeout: float, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection kept for the whole body: while it is open, no other process can take
+    the file between dlt's steps (dlt closes and reopens its own connections; in this
+    process they share this one's database instance)."""
+    connection = open_when_free(path, timeout, read_only)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def publish_copy(connection: duckdb.DuckDBPyConnection, database: Path, copy: Path) -> None:
+    """Replace the analyst copy with the working file as it is now, in one rename.
+
+    The checkpoint folds the write-ahead log into the file, so the file alone is the whole
+    warehouse; nobody writes while `connection` holds it. Readers of the old copy keep their
+    snapshot (the rename leaves their open file alone); new readers get the new one, whole.
+    """
+    connection.execute("checkpoint")
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    staged = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(database, staged)
+        os.replace(staged, copy)
+    except OSError as error:
+        raise WarehouseError(f"could not publish the analyst copy {copy}: {error}") from None
+    finally:
+        staged.unlink(missing_ok=True)
+    logger.info("published the analyst copy %s", copy)

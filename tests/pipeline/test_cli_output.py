@@ -1,0 +1,81 @@
+"""What `teamup-etl` leaves behind under cron: one summary line, a log file, a report."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from pipelines import cli
+from tests.pipeline.test_cli import etl, files_containing
+from tests.pipeline.test_warehouse_file import analyst_holding
+
+
+def test_under_cron_a_load_prints_one_summary_line_and_nothing_else(harness):
+    loaded = etl("load", cwd=harness.workdir)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stderr == ""
+    [line] = loaded.stdout.splitlines()
+    requests = harness.sandbox.log.count()
+    assert line.startswith("load: ") and f" {requests} requests" in line
+
+
+@pytest.mark.parametrize("how", ["setting", "flag"])
+def test_the_log_file_gets_the_runs_and_their_failures_never_the_token(harness, monkeypatch, how):
+    log = harness.workdir / "logs" / "teamup-etl.log"
+    args = ("--log-file", str(log)) if how == "flag" else ()
+    if how == "setting":
+        monkeypatch.setenv("TEAMUP_ETL__LOG_FILE", str(log))
+    assert etl(*args, "load", cwd=harness.workdir).returncode == 0
+    monkeypatch.setenv("SOURCES__TEAMUP__API_TOKEN", "wrong-token-in-a-log-5150")
+    harness.later()
+    failed = etl(*args, "-v", "load", cwd=harness.workdir)
+    assert failed.returncode == 3
+    text = log.read_text()
+    assert " INFO pipelines.cli: load: " in text  # the summary line, dated
+    assert " ERROR pipelines.cli: load failed: TeamUp rejected the API token" in text
+    assert "Traceback" in text  # verbose: the traceback is in the file too
+    assert "wrong-token-in-a-log-5150" not in text
+    assert harness.sandbox.token not in text
+    assert files_containing(harness.workdir, "wrong-token-in-a-log-5150") == []
+
+
+def test_the_log_filter_redacts_the_token_in_messages_and_tracebacks(isolated, monkeypatch):
+    token = "s3cr3t-token-for-the-filter"
+    monkeypatch.setenv("SOURCES__TEAMUP__API_TOKEN", token)
+    log = isolated / "run.log"
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        cli._configure_logging(verbose=False, log_file=log)
+        logging.getLogger("somewhere.else").warning("sending Authorization: Token %s", token)
+        try:
+            raise RuntimeError(f"request failed with headers {{'Authorization': '{token}'}}")
+        except RuntimeError:
+            logging.getLogger("dlt").exception("a library logged this")
+        for handler in root.handlers:
+            handler.flush()
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers, root.level = saved[0], saved[1]
+    text = log.read_text()
+    assert token not in text
+    assert text.count("***") == 2  # in the message, and in the traceback's exception line
+    assert "RuntimeError" in text
+
+
+def test_report_reads_the_analyst_copy_while_the_working_file_is_busy(harness):
+    assert etl("load", cwd=harness.workdir).returncode == 0
+    with analyst_holding(harness.database):
+        made = etl("report", "--output", "out/revenue.html", cwd=harness.workdir)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("report: 4 charts, ")
+    page = (harness.workdir / "out" / "revenue.html").read_text()
+    assert page.startswith("<!doctype html>") or page.lower().startswith("<!doctype html>")
+
+
+def test_report_before_any_load_says_to_load_first(harness):
+    made = etl("report", cwd=harness.workdir)
+    assert made.returncode == 7
+    assert "teamup-etl load" in made.stderr and len(made.stderr.strip().splitlines()) == 1

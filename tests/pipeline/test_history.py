@@ -1,0 +1,83 @@
+"""Run history: every load and backfill leaves a row, failed ones too; status lists them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from pipelines import main
+from pipelines.status import status
+from sources.teamup.exceptions import ApiUnavailableError
+
+HISTORY = (
+    "select command, outcome, error, requests, months_refreshed, rows_written, invoices_rows, "
+    "customers_rows, window_end, backfill_start, backfill_end, mismatched_months, load_ids, "
+    "finished_at >= started_at, duration_seconds "
+    "from teamup.run_history order by started_at"
+)
+
+
+def test_a_load_and_a_backfill_leave_one_row_each(harness):
+    harness.load()
+    first_requests = harness.sandbox.log.count()
+    harness.later()
+    harness.backfill(date(2025, 3, 1), date(2025, 4, 30))
+    rows = harness.query(HISTORY)
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("load", "succeeded", None),
+        ("backfill", "succeeded", None),
+    ]
+    load, backfill = rows
+    # Counted by the sandbox, not by us: every request it answered.
+    assert load[3] == first_requests
+    assert backfill[3] == harness.sandbox.log.count() - first_requests
+    assert backfill[4] == 2  # March and April
+    assert load[6] == backfill[6] == len(harness.sandbox.invoices())
+    assert load[7] == len({i.customer_id for i in harness.sandbox.invoices()})
+    assert load[5] > load[6]  # every invoice, plus its grouped rows
+    assert load[8] == datetime.fromisoformat(harness.watermarks()["0"])
+    assert (backfill[9], backfill[10]) == (date(2025, 3, 1), date(2025, 4, 30))
+    assert load[11] == backfill[11] == 0
+    loaded_ids = {load_id for (load_id,) in harness.query("select load_id from teamup._dlt_loads")}
+    assert set(load[12].split(",")) <= loaded_ids
+    assert load[13] and backfill[13] and load[14] > 0
+
+
+def test_a_failed_run_is_recorded_with_its_reason_and_moves_nothing(harness):
+    harness.load()
+    mark = harness.watermarks()
+    harness.later()
+    harness.sandbox.faults.fail(times=None, status=503)
+    with pytest.raises(ApiUnavailableError):
+        harness.load()
+    rows = harness.query(HISTORY)
+    assert [(r[0], r[1]) for r in rows] == [("load", "succeeded"), ("load", "failed")]
+    error = rows[1][2]
+    assert "503" in error and "reports/invoices.grouped/data" in error and "\n" not in error
+    assert harness.sandbox.token not in error
+    assert rows[1][3] >= 1  # the requests it made before giving up
+    assert harness.watermarks() == mark
+
+
+def test_status_lists_the_last_runs_newest_first(harness):
+    harness.load()
+    harness.later()
+    harness.backfill(date(2025, 1, 1), date(2025, 1, 31))
+    shown = status().text()
+    runs = shown.split("last runs (run_history):\n")[1].split("\nlast loads")[0].splitlines()
+    assert len(runs) == 2
+    assert " backfill " in runs[0] and "succeeded" in runs[0] and "due 2025-01-01" in runs[0]
+    assert " load " in runs[1] and "updated_at up to 2026-11-25 05:59" in runs[1]
+
+
+def test_status_of_an_empty_warehouse_says_none_yet(harness):
+    shown = status().text()
+    assert shown.count("none yet") == 3
+    assert not harness.database.exists()  # looking does not create the file
+
+
+def test_models_alone_adds_no_run(harness):
+    harness.load()
+    main.models()
+    assert [r[0] for r in harness.query(HISTORY)] == ["load"]
