@@ -15,6 +15,8 @@ from sandbox import Sandbox
 
 DEMO_DIR = Path(".demo")
 DATABASE = DEMO_DIR / "teamup_warehouse.duckdb"
+ANALYST_COPY = DEMO_DIR / "teamup_warehouse_analyst.duckdb"  # what the load publishes
+REPORT = DEMO_DIR / "teamup_report.html"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,24 +34,25 @@ def main(argv: list[str] | None = None) -> int:
             "DESTINATION__DUCKDB__CREDENTIALS": str(DATABASE.resolve()),
             "DLT_DATA_DIR": str((DEMO_DIR / "dlt").resolve()),
         }
-        command = shutil.which("teamup-etl") or sys.executable
-        argv = (
-            [command, "load"]
-            if command != sys.executable
-            else [command, "-m", "pipelines.cli", "load"]
-        )
         print(f"$ teamup-etl load   (against {sandbox.base_url})", flush=True)
-        finished = subprocess.run(argv, env=env, check=False)
+        finished = subprocess.run(etl("load"), env=env, check=False)
     if finished.returncode != 0:
         print(f"the demo load failed (exit {finished.returncode})", file=sys.stderr)
         return finished.returncode
-    show_warehouse(DATABASE)
-    return 0
+    show_warehouse(ANALYST_COPY)
+    print(f"$ teamup-etl report --output {REPORT}")
+    return subprocess.run(etl("report", "--output", str(REPORT)), env=env, check=False).returncode
+
+
+def etl(*args: str) -> list[str]:
+    """The installed command, or the module when run from a checkout without it."""
+    command = shutil.which("teamup-etl")
+    return [command, *args] if command else [sys.executable, "-m", "pipelines.cli", *args]
 
 
 def show_warehouse(path: Path) -> None:
     with duckdb.connect(str(path), read_only=True) as con:
-        print(f"\nloaded into {path}:")
+        print(f"\nloaded, and published for analysts as {path}:")
         for table in ("invoices_grouped", "invoices", "customers", "report_columns"):
             count = con.execute(f"select count(*) from teamup.{table}").fetchall()[0][0]
             print(f"  teamup.{table:<18} {count:>7} rows")

@@ -125,6 +125,9 @@ def test_the_demo_loads_a_sandbox_and_says_how_to_query(isolated):
     assert "teamup.invoices_grouped" in result.stdout
     assert "query it yourself" in result.stdout
     assert (isolated / ".demo" / "teamup_warehouse.duckdb").exists()
+    assert (isolated / ".demo" / "teamup_warehouse_analyst.duckdb").exists()
+    assert "report: 4 charts" in result.stdout
+    assert (isolated / ".demo" / "teamup_report.html").stat().st_size > 10_000
 
 
 def files_containing(root: Path, secret: str) -> list[Path]:
