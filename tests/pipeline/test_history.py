@@ -81,3 +81,14 @@ def test_models_alone_adds_no_run(harness):
     harness.load()
     main.models()
     assert [r[0] for r in harness.query(HISTORY)] == ["load"]
+
+
+def test_a_failed_first_run_is_recorded_and_the_next_load_is_exact(harness):
+    harness.sandbox.faults.fail(times=None, status=503)
+    with pytest.raises(ApiUnavailableError):
+        harness.load()
+    assert [r[:2] for r in harness.query(HISTORY)] == [("load", "failed")]
+    harness.sandbox.faults.reset()
+    harness.load()
+    assert [r[:2] for r in harness.query(HISTORY)] == [("load", "failed"), ("load", "succeeded")]
+    harness.assert_exact()
