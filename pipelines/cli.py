@@ -171,18 +171,10 @@ def _report(args: argparse.Namespace) -> int:
 
 def _configure_logging(verbose: bool, log_file: str | Path | None) -> None:
     """Warnings (or, verbose, everything) on stderr; everything to the file, if one is set.
-    Both handlers redact the token, whichever logger a record comes from."""
+    Every handler redacts the token, whichever logger a record comes from."""
     redacting = RedactingFilter(configured_token())
-    console = logging.StreamHandler(sys.stderr)
-    console.setLevel(logging.INFO if verbose else logging.WARNING)
-    console.addFilter(lambda record: not getattr(record, "file_only", False))
-    handlers: list[logging.Handler] = [console]
-    if log_file:
-        path = Path(log_file).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(path, encoding="utf-8")
-        file_handler.setLevel(logging.INFO)
-        handlers.append(file_handler)
+    file_handler = _file_handler(Path(log_file).expanduser()) if log_file else None
+    handlers = [_console_handler(verbose), *([file_handler] if file_handler else [])]
     for handler in handlers:
         handler.addFilter(redacting)
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
@@ -191,6 +183,29 @@ def _configure_logging(verbose: bool, log_file: str | Path | None) -> None:
         handlers=handlers,
         force=True,
     )
+    # dlt logs on its own "dlt" logger, which does not propagate to the root. It keeps the
+    # first handler it finds there (and gives it its own format), so it gets a console
+    # handler of its own, then our file handler; the filter on the logger redacts at source.
+    dlt_logger = logging.getLogger("dlt")
+    dlt_console = _console_handler(verbose)
+    dlt_console.addFilter(redacting)
+    for handler in (dlt_console, *([file_handler] if file_handler else [])):
+        dlt_logger.addHandler(handler)
+    dlt_logger.addFilter(redacting)
+
+
+def _console_handler(verbose: bool) -> logging.Handler:
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.addFilter(lambda record: not getattr(record, "file_only", False))
+    return console
+
+
+def _file_handler(path: Path) -> logging.Handler:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    return handler
 
 
 def _progress() -> object | None:

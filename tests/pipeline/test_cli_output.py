@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 
@@ -40,29 +41,42 @@ def test_the_log_file_gets_the_runs_and_their_failures_never_the_token(harness, 
     assert files_containing(harness.workdir, "wrong-token-in-a-log-5150") == []
 
 
-def test_the_log_filter_redacts_the_token_in_messages_and_tracebacks(isolated, monkeypatch):
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """The CLI configures logging for its process; in the test process it is put back after."""
+    loggers = [logging.getLogger(), logging.getLogger("dlt")]
+    saved = [(lg.handlers[:], lg.filters[:], lg.level, lg.propagate) for lg in loggers]
+    yield
+    for lg, (handlers, filters, level, propagate) in zip(loggers, saved, strict=True):
+        for handler in lg.handlers:
+            if handler not in handlers:
+                handler.close()
+        lg.handlers, lg.filters, lg.level, lg.propagate = handlers, filters, level, propagate
+
+
+@pytest.mark.parametrize("source", ["our-logger", "dlt-logger"])
+def test_the_log_filter_redacts_the_token_in_messages_and_tracebacks(
+    isolated, monkeypatch, restored_logging, capsys, source
+):
     token = "s3cr3t-token-for-the-filter"
     monkeypatch.setenv("SOURCES__TEAMUP__API_TOKEN", token)
     log = isolated / "run.log"
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
+    cli._configure_logging(verbose=False, log_file=log)
+    # dlt's logger may have been set up already (in this process, by an earlier test):
+    # records on it must be redacted all the same, on the console and in the file.
+    chosen = logging.getLogger("pipelines.sources" if source == "our-logger" else "dlt")
+    chosen.warning("sending Authorization: Token %s", token)
     try:
-        cli._configure_logging(verbose=False, log_file=log)
-        logging.getLogger("somewhere.else").warning("sending Authorization: Token %s", token)
-        try:
-            raise RuntimeError(f"request failed with headers {{'Authorization': '{token}'}}")
-        except RuntimeError:
-            logging.getLogger("dlt").exception("a library logged this")
-        for handler in root.handlers:
-            handler.flush()
-    finally:
-        for handler in root.handlers:
-            handler.close()
-        root.handlers, root.level = saved[0], saved[1]
+        raise RuntimeError(f"request failed with headers {{'Authorization': '{token}'}}")
+    except RuntimeError:
+        chosen.exception("a library logged this")
+    for handler in [*logging.getLogger().handlers, *logging.getLogger("dlt").handlers]:
+        handler.flush()
     text = log.read_text()
-    assert token not in text
+    console = capsys.readouterr().err
+    assert token not in text and token not in console
     assert text.count("***") == 2  # in the message, and in the traceback's exception line
-    assert "RuntimeError" in text
+    assert "RuntimeError" in text and "sending Authorization: Token ***" in console
 
 
 def test_report_reads_the_analyst_copy_while_the_working_file_is_busy(harness):
