@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -14,17 +12,7 @@ from pipelines import cli, main
 from pipelines.models import reconcile
 from pipelines.reconcile import MonthMismatch
 from sources.teamup.exceptions import ReconciliationError
-
-
-def etl(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+from tests.pipeline.helpers import etl
 
 
 def corrupt(database: Path) -> tuple[date, date]:

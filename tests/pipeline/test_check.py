@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.check import check
 from sources.teamup.exceptions import ApiUnavailableError, WarehouseError
-from tests.pipeline.test_cli import etl
+from tests.pipeline.helpers import etl
 
 
 def finished_at(harness) -> datetime:

@@ -9,27 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.pipeline.helpers import assert_one_line_error, etl, files_containing
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def etl(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -> None:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("teamup-etl: error: ")
-    for needle in needles:
-        assert needle in lines[0]
-    assert "Traceback" not in result.stderr
 
 
 def free_port() -> int:
@@ -128,11 +110,6 @@ def test_the_demo_loads_a_sandbox_and_says_how_to_query(isolated):
     assert (isolated / ".demo" / "teamup_warehouse_analyst.duckdb").exists()
     assert "report: 4 charts" in result.stdout
     assert (isolated / ".demo" / "teamup_report.html").stat().st_size > 10_000
-
-
-def files_containing(root: Path, secret: str) -> list[Path]:
-    needle = secret.encode()
-    return [path for path in root.rglob("*") if path.is_file() and needle in path.read_bytes()]
 
 
 def test_the_token_is_in_no_file_after_a_good_and_a_bad_run(harness, monkeypatch):

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from pipelines import cli
-from tests.pipeline.test_cli import etl, files_containing
-from tests.pipeline.test_warehouse_file import analyst_holding
+from tests.pipeline.helpers import analyst_holding, etl, files_containing
 
 
 def test_under_cron_a_load_prints_one_summary_line_and_nothing_else(harness):

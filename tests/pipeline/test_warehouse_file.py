@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -14,39 +11,7 @@ import pytest
 
 from sources.teamup.exceptions import ApiUnavailableError, WarehouseBusyError
 from tests.pipeline.conftest import read_tables
-
-# An analyst's tool in another process: opens the file read-only and keeps it open until
-# its stdin closes; meanwhile it answers "count" with the invoices it sees.
-ANALYST = """
-import duckdb, sys
-con = duckdb.connect(sys.argv[1], read_only=True)
-print("open", flush=True)
-for line in sys.stdin:
-    print(con.execute("select count(*) from teamup.invoices").fetchall()[0][0], flush=True)
-con.close()
-"""
-
-
-@contextmanager
-def analyst_holding(path: Path) -> Iterator[subprocess.Popen]:
-    tool = subprocess.Popen(
-        [sys.executable, "-c", ANALYST, str(path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert tool.stdout.readline().strip() == "open"
-        yield tool
-    finally:
-        tool.stdin.close()
-        tool.wait(timeout=30)
-
-
-def ask_count(tool: subprocess.Popen) -> int:
-    tool.stdin.write("count\n")
-    tool.stdin.flush()
-    return int(tool.stdout.readline())
+from tests.pipeline.helpers import analyst_holding, ask_count
 
 
 def copy_of(harness) -> Path:
