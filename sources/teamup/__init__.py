@@ -4,95 +4,39 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import dlt
 from dlt.sources import DltResource
 
+from .batches import Batch, RefreshSettings
 from .client import ReportClient
+from .concurrency import make_limiter
 from .exceptions import ConfigurationError, MalformedResponseError
-from .invoices import InvoiceBatch, InvoiceRefresh
+from .hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
+from .invoices import InvoiceBatch
 from .normalize import (
-    MONEY_COLUMNS,
     customer_record,
     grouped_record,
     report_column_records,
     tombstone,
 )
-from .refresh import Batch, GroupedRefresh, RefreshSettings
+from .progress import Progress
+from .run import ProviderRun, RunStats
 from .settings import (
     DEFAULT_BASE_URL,
     DEFAULT_GROUPED_COLUMNS,
     DEFAULT_LAG_SECONDS,
+    DEFAULT_LOADER_FILE_FORMAT,
+    DEFAULT_MAX_PARALLEL_REQUESTS,
+    DEFAULT_MAX_REQUESTS_PER_SECOND,
     DEFAULT_OVERLAP_SECONDS,
-    DEFAULT_PROVIDER,
+    DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
 )
 from .warehouse import EmptyWarehouse, Warehouse
 
 logger = logging.getLogger(__name__)
-
-GROUPED_COLUMN_HINTS: dict[str, Any] = {
-    "provider_id": {"data_type": "bigint", "nullable": False},
-    "partition_key": {"data_type": "text", "nullable": False},
-    "group_key": {"data_type": "text", "nullable": False},
-    "due_month": {"data_type": "date", "nullable": False},
-    "invoice_count": {"data_type": "bigint", "nullable": False},
-    "customer_id": {"data_type": "bigint"},
-    "status": {"data_type": "text"},
-    "purchase_type": {"data_type": "text"},
-    "payment_processor": {"data_type": "text"},
-    "due_date_year": {"data_type": "bigint"},
-    "due_date_month": {"data_type": "bigint"},
-    "payment_year": {"data_type": "bigint"},
-    "payment_month": {"data_type": "bigint"},
-    "payout_year": {"data_type": "bigint"},
-    "payout_month": {"data_type": "bigint"},
-    "purchased_item_id": {"data_type": "bigint"},
-    "purchased_item_name": {"data_type": "text"},
-    "purchase_fee_type": {"data_type": "text"},
-    # Tombstones carry is_deleted = true: they delete their partition and are never inserted.
-    "is_deleted": {"data_type": "bool", "hard_delete": True},
-}
-
-
-INVOICE_COLUMN_HINTS: dict[str, Any] = {
-    "provider_id": {"data_type": "bigint", "nullable": False},
-    "id": {"data_type": "bigint", "nullable": False},
-    "number": {"data_type": "text"},
-    "status": {"data_type": "text"},
-    "due_date": {"data_type": "date"},
-    "due_month": {"data_type": "date"},
-    "confirmed_at": {"data_type": "timestamp"},
-    "paid_at": {"data_type": "timestamp"},
-    "updated_at": {"data_type": "timestamp"},
-    "is_credit_note": {"data_type": "bool"},
-    "refunded_invoice_id": {"data_type": "bigint"},
-    "customer_id": {"data_type": "bigint"},
-    "purchase_type": {"data_type": "text"},
-    "payment_processor": {"data_type": "text"},
-    "refund_date": {"data_type": "date"},
-    "currency": {"data_type": "text"},
-    # Money is DECIMAL(18,2) from the JSON text on: parsed as Decimal, never a float.
-    **{column: {"data_type": "decimal", "precision": 18, "scale": 2} for column in MONEY_COLUMNS},
-    "partition_key": {"data_type": "text"},
-    "is_deleted": {"data_type": "bool", "hard_delete": True},
-}
-
-
-@dataclass
-class RunStats:
-    """Filled in while the source runs; read by the caller afterwards."""
-
-    requests: int = 0
-    months_refreshed: int = 0
-    partitions_refreshed: int = 0
-    windows: dict[str, tuple[str, str]] = field(default_factory=dict)
-    watermarks: dict[str, str] = field(default_factory=dict)
-
-    def __deepcopy__(self, memo: dict) -> RunStats:
-        return self  # dlt deep-copies source arguments; this one is shared with the caller
 
 
 def parse_provider_ids(value: str | int | Sequence[Any] | None) -> list[int | None]:
@@ -127,6 +71,10 @@ def teamup_source(
     grouped_columns: list[str] | None = None,
     overlap_seconds: int = DEFAULT_OVERLAP_SECONDS,
     lag_seconds: int = DEFAULT_LAG_SECONDS,
+    max_requests_per_second: float | None = DEFAULT_MAX_REQUESTS_PER_SECOND,
+    rate_limit_window_seconds: float = DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
+    max_parallel_requests: int = DEFAULT_MAX_PARALLEL_REQUESTS,
+    loader_file_format: str = DEFAULT_LOADER_FILE_FORMAT,
     warehouse: Any = None,
     backfill: tuple[date, date] | None = None,
     stats: RunStats | None = None,
@@ -142,6 +90,11 @@ def teamup_source(
         grouped_columns: the grouped report's attribute columns; every documented one by
             default. (Not `columns`: dlt would also read a bare COLUMNS, the terminal width.)
         overlap_seconds, lag_seconds: the incremental window's margins (see settings.py).
+        max_requests_per_second, rate_limit_window_seconds: the client-side rate limit, at
+            most rate x window requests in any window, shared by every request of the run
+            (retries and all providers included); 0 or None: no limit.
+        max_parallel_requests: queries (months, partition fetches) asked at once.
+        loader_file_format: dlt's file format for the tables' load jobs (see settings.py).
         warehouse: what is loaded already (pipeline.sql_client); nothing: a first load.
         backfill: (first, last) due dates: replace those months, leave the watermark.
         stats: filled with request and refresh counts for the caller's summary.
@@ -156,53 +109,32 @@ def teamup_source(
     if auth_scheme not in ("Token", "Bearer"):
         raise ConfigurationError(f"auth_scheme must be Token or Bearer, not {auth_scheme!r}")
     run_stats = stats if stats is not None else RunStats()
+    limiter = make_limiter(max_requests_per_second, rate_limit_window_seconds)
     known: Warehouse = warehouse or EmptyWarehouse()
     seen_headers: list[dict[str, Any]] = []
 
     @dlt.resource(selected=False)
     def grouped_batches() -> Iterator[Batch | InvoiceBatch]:
         state = dlt.current.source_state()
-        grouped_marks: dict[str, str] = state.setdefault("invoices_grouped", {}).setdefault(
-            "watermarks", {}
-        )
-        invoice_marks: dict[str, str] = state.setdefault("invoices", {}).setdefault(
-            "watermarks", {}
-        )
-        for pid in providers:
-            stored_id = DEFAULT_PROVIDER if pid is None else pid
-            key = str(stored_id)
-            client = ReportClient(base_url, api_token, auth_scheme, pid)
-            refresh = GroupedRefresh(client, known, stored_id, settings)
-            invoices = InvoiceRefresh(client, known, stored_id, settings.start_date, refresh.stats)
-            try:
-                if backfill:
-                    yield from refresh.backfill(*backfill)
-                    yield from invoices.backfill(*backfill)
-                    continue
-                for item in refresh.load(_instant(grouped_marks.get(key))):
-                    if isinstance(item, datetime):
-                        grouped_marks[key] = run_stats.watermarks[key] = item.isoformat()
-                    else:
-                        yield item
-                marks = invoices.load(
-                    _instant(invoice_marks.get(key)), settings.overlap, settings.lag
+        marks = {
+            table: state.setdefault(table, {}).setdefault("watermarks", {})
+            for table in ("invoices_grouped", "invoices")
+        }
+        progress = Progress()
+        try:
+            for pid in providers:
+                client = ReportClient(
+                    base_url, api_token, auth_scheme, pid, limiter, max_parallel_requests
                 )
-                for item in marks:
-                    if isinstance(item, datetime):
-                        invoice_marks[key] = item.isoformat()
-                    else:
-                        yield item
-            finally:
-                run_stats.requests += client.requests_made
-                run_stats.months_refreshed += len(refresh.stats.months_refreshed)
-                run_stats.partitions_refreshed += refresh.stats.partitions_refreshed
-                if refresh.stats.window:
-                    since, until = refresh.stats.window
-                    run_stats.windows[key] = (since.isoformat(), until.isoformat())
+                run = ProviderRun(client, known, pid, settings, progress, run_stats)
+                yield from run.steps(marks, backfill)
+        finally:
+            known.close()
 
     @dlt.transformer(
         data_from=grouped_batches,
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        file_format=loader_file_format,
         primary_key="group_key",
         merge_key="partition_key",
         columns=GROUPED_COLUMN_HINTS,
@@ -225,6 +157,7 @@ def teamup_source(
     @dlt.transformer(
         data_from=grouped_batches,
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        file_format=loader_file_format,
         primary_key=("provider_id", "id"),
         columns={"name": {"data_type": "text"}, "email": {"data_type": "text"}},
     )
@@ -237,6 +170,7 @@ def teamup_source(
     @dlt.transformer(
         data_from=grouped_batches,
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        file_format=loader_file_format,
         primary_key="key",
     )
     def report_columns(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
@@ -250,6 +184,7 @@ def teamup_source(
     @dlt.transformer(
         data_from=grouped_batches,
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        file_format=loader_file_format,
         primary_key=("provider_id", "id"),
         columns=INVOICE_COLUMN_HINTS,
     )
@@ -265,5 +200,4 @@ def teamup_source(
     return [grouped_batches, invoices_grouped, customers, report_columns, invoices]
 
 
-def _instant(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+__all__ = ["RunStats", "parse_provider_ids", "parse_start_date", "teamup_source"]

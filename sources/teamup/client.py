@@ -20,6 +20,7 @@ from dlt.sources.helpers.rest_client.auth import APIKeyAuth, BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 from requests.adapters import HTTPAdapter
 
+from .concurrency import RateLimiter
 from .exceptions import (
     ApiError,
     ApiUnavailableError,
@@ -29,19 +30,24 @@ from .exceptions import (
     MalformedResponseError,
     NetworkError,
 )
-from .settings import PAGE_SIZE, QUERY_ATTEMPTS
+from .partitions import pages
+from .settings import PAGE_SIZE, QUERY_ATTEMPTS, ROWS_IN_MEMORY
+from .spool import SpooledRows
 
 logger = logging.getLogger(__name__)
+
+RowCheck = Callable[[Mapping[str, Any]], None]
 
 
 @dataclass
 class QueryResult:
     """All rows of one paged query, with the metadata of its first page."""
 
-    rows: list[dict[str, Any]]
+    rows: SpooledRows
     column_headers: list[dict[str, Any]]
     server_time: datetime | None  # the API's Date header: the clock updated_at is stamped with
     request: str = ""  # the query's parameters, for error messages
+    pages: int = 0  # pages of the attempt that succeeded
 
 
 class _InconsistentPages(Exception):
@@ -66,19 +72,33 @@ def _parsed_page_or_retry(response: requests.Response | None, _exc: BaseExceptio
 
 
 class _CountingAdapter(HTTPAdapter):
-    def __init__(self, on_send: Callable[[], None]) -> None:
+    """Every attempt passes here (below dlt's retrying send): counted, and rate-limited."""
+
+    def __init__(self, on_send: Callable[[], None], limiter: RateLimiter | None) -> None:
         super().__init__()
-        self._on_send = on_send
+        self._on_send, self._limiter = on_send, limiter
 
     def send(
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        self._on_send()
-        return super().send(request, *args, **kwargs)
+        if self._limiter is None:
+            self._on_send()
+            return super().send(request, *args, **kwargs)
+        self._limiter.acquire()
+        try:
+            self._on_send()
+            return super().send(request, *args, **kwargs)
+        finally:
+            self._limiter.release()
 
 
 class ReportClient:
-    """One provider's view of the reports API; counts the HTTP requests it makes."""
+    """One provider's view of the reports API; counts the HTTP requests it makes.
+
+    Queries may run on several threads at once (`max_parallel` of them, see
+    concurrency.ordered_map); `limiter`, shared by every client of a run (one token is one
+    caller to TeamUp), keeps all their attempts under the API's rate limit.
+    """
 
     def __init__(
         self,
@@ -86,6 +106,8 @@ class ReportClient:
         api_token: str,
         auth_scheme: str = "Token",
         provider_id: int | None = None,
+        limiter: RateLimiter | None = None,
+        max_parallel: int = 1,
     ) -> None:
         if not api_token:
             raise ConfigurationError("no API token: set SOURCES__TEAMUP__API_TOKEN")
@@ -100,13 +122,16 @@ class ReportClient:
         if provider_id is not None:
             headers["TeamUp-Provider-ID"] = str(provider_id)
         self.host = urlsplit(base_url).netloc or base_url
+        self.max_parallel = max(1, max_parallel)
         self._requests = 0
         self._count_lock = threading.Lock()
         http = Client(raise_for_status=False, retry_condition=_parsed_page_or_retry)
         http.configure()  # retries, backoff and timeout from dlt's [runtime] settings
         session = http.session
-        # Our adapter sees every attempt (retries included) below dlt's retrying send.
-        adapter = _CountingAdapter(self._count)
+        # Our adapter sees every attempt (retries included) below dlt's retrying send. The one
+        # session is shared by the worker threads: dlt's retry wrapper copies its state per
+        # call, and the adapter's connection pool (10) holds more than max_parallel.
+        adapter = _CountingAdapter(self._count, limiter)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self.rest = RESTClient(
@@ -121,11 +146,17 @@ class ReportClient:
         with self._count_lock:
             self._requests += 1
 
-    def query(self, endpoint: str, params: Mapping[str, Any]) -> QueryResult:
-        """Every page of a query, checked for consistency; asked again when pages disagree."""
+    def query(
+        self, endpoint: str, params: Mapping[str, Any], check: RowCheck | None = None
+    ) -> QueryResult:
+        """Every page of a query, checked for consistency; asked again when pages disagree.
+
+        check: called on every row as it arrives; a MalformedResponseError it raises fails
+        the query, naming it.
+        """
         for attempt in range(1, QUERY_ATTEMPTS + 1):
             try:
-                return self._query_once(endpoint, params)
+                return self._query_once(endpoint, params, check)
             except _InconsistentPages as problem:
                 if attempt == QUERY_ATTEMPTS:
                     raise MalformedResponseError(
@@ -134,13 +165,15 @@ class ReportClient:
                 logger.warning("%s on %s; asking again", problem, endpoint)
         raise AssertionError("unreachable")
 
-    def _query_once(self, endpoint: str, params: Mapping[str, Any]) -> QueryResult:
+    def _query_once(
+        self, endpoint: str, params: Mapping[str, Any], check: RowCheck | None
+    ) -> QueryResult:
         paginator = OffsetPaginator(
             limit=PAGE_SIZE, total_path="total", stop_after_empty_page=False
         )
-        rows: list[dict[str, Any]] = []
+        rows = SpooledRows(ROWS_IN_MEMORY)
         total: int | None = None
-        first: dict[str, Any] = {}
+        headers: list[dict[str, Any]] = []
         server_time = None
         try:
             for page in self.rest.paginate(
@@ -148,13 +181,15 @@ class ReportClient:
             ):
                 body = _page_body(page.response, endpoint, params, len(rows))
                 if total is None:
-                    total, first = body["total"], body
+                    total, headers = body["total"], body.get("column_headers", [])
                     server_time = _server_time(page.response)
                 elif body["total"] != total:
                     raise _InconsistentPages(f"total changed from {total} to {body['total']}")
                 if not body["rows"] and len(rows) < total:
                     raise _InconsistentPages(f"empty page at offset {len(rows)} of {total}")
-                rows.extend(body["rows"])
+                if check is not None:
+                    _check_rows(check, body["rows"], params)
+                rows.add(body["rows"], page.response.content)
         except requests.HTTPError as error:
             raise _http_error(error, endpoint, params) from None
         except (requests.ConnectionError, requests.Timeout) as error:
@@ -170,7 +205,15 @@ class ReportClient:
             ) from None
         if total is not None and len(rows) != total:
             raise _InconsistentPages(f"got {len(rows)} rows, total said {total}")
-        return QueryResult(rows, first.get("column_headers", []), server_time, describe(params))
+        return QueryResult(rows, headers, server_time, describe(params), pages(len(rows)))
+
+
+def _check_rows(check: RowCheck, rows: list[dict[str, Any]], params: Mapping[str, Any]) -> None:
+    try:
+        for row in rows:
+            check(row)
+    except MalformedResponseError as error:
+        raise error.at(describe(params)) from None
 
 
 def describe(params: Mapping[str, Any], **extra: Any) -> str:

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .client import ReportClient
+from .batches import RefreshStats
+from .client import QueryResult, ReportClient
+from .concurrency import ordered_map
 from .exceptions import MalformedResponseError
 from .normalize import MONEY_COLUMNS, invoice_record
-from .partitions import month_bounds, months_between, plan_partition_fetches
-from .refresh import RefreshStats
-from .settings import INVOICES_ENDPOINT
+from .partitions import PartitionFetch, month_bounds, months_between, pages, plan_partition_fetches
+from .progress import Progress
+from .settings import INVOICES_ENDPOINT, ROWS_IN_MEMORY
 from .warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
@@ -63,12 +65,15 @@ class InvoiceRefresh:
         provider_id: int,
         start_date: date | None,
         found: RefreshStats,
+        progress: Progress | None = None,
     ) -> None:
         self.client, self.warehouse, self.provider_id = client, warehouse, provider_id
         self.start_date, self.found = start_date, found
         self.months_refreshed: set[date] = set()
+        self.progress = progress or Progress.silent()
 
-    def _query(self, **filters: Any) -> list[dict[str, Any]]:
+    def _query(self, **filters: Any) -> QueryResult:
+        """A paged query of the invoice-level report (its rows as the API wrote them)."""
         params: dict[str, Any] = {
             "columns": list(INVOICE_COLUMNS),
             "sort": ["id"],
@@ -77,11 +82,17 @@ class InvoiceRefresh:
         if self.start_date and "due_date_gte" not in filters:
             filters["due_date_gte"] = self.start_date.isoformat()
         params.update(filters)
-        result = self.client.query(INVOICES_ENDPOINT, params)
+        return self.client.query(INVOICES_ENDPOINT, params)
+
+    def _records(self, rows: Iterable[dict[str, Any]], request: str) -> list[dict[str, Any]]:
         try:
-            return [invoice_record(row, self.provider_id) for row in result.rows]
+            return [invoice_record(row, self.provider_id) for row in rows]
         except MalformedResponseError as error:
-            raise error.at(result.request) from None
+            raise error.at(request) from None
+
+    def _query_records(self, **filters: Any) -> list[dict[str, Any]]:
+        result = self._query(**filters)
+        return self._records(result.rows, result.request)
 
     def load(
         self, watermark: datetime | None, overlap: timedelta, lag: timedelta
@@ -94,7 +105,7 @@ class InvoiceRefresh:
             yield from self._refresh_months(months)
             yield until
             return
-        changed = self._query(
+        changed = self._query_records(
             updated_at_gte=(watermark - overlap).isoformat(timespec="milliseconds"),
             updated_at_lte=until.isoformat(timespec="milliseconds"),
         )
@@ -107,7 +118,7 @@ class InvoiceRefresh:
         # pick either, so it is upserted only.
         gone = [i for i, month in deleted.items() if month not in whole and i not in records]
         yield InvoiceBatch(self.provider_id, kept, gone)
-        yield from self._refresh_months(whole)
+        yield from self._refresh_months(whole, upserted=set(records))
         yield until
 
     def backfill(self, first: date, last: date) -> Iterator[InvoiceBatch]:
@@ -121,19 +132,25 @@ class InvoiceRefresh:
             return [], {}
         fetches, _ = plan_partition_fetches(lost, {}, {}, allow_whole_months=False)
         records: list[dict[str, Any]] = []
-        for fetch in fetches:
-            first, _ = month_bounds(fetch.first_month, self.start_date)
-            _, last = month_bounds(fetch.last_month)
-            rows = self._query(
-                due_date_gte=first.isoformat(),
-                due_date_lte=last.isoformat(),
-                customers=",".join(map(str, fetch.customers)),
-            )
+        for fetch, rows in zip(
+            fetches,
+            ordered_map(self._partition_records, fetches, self.client.max_parallel),
+            strict=True,
+        ):
             records += [r for r in rows if (r["customer_id"], r["due_month"]) in fetch.partitions]
         partitions = {(c, m) for m, cs in lost.items() for c in cs}
         present = {r["id"] for r in records}
         known = self.warehouse.invoice_ids(self.provider_id, partitions=partitions)
         return records, {i: month for i, month in known.items() if i not in present}
+
+    def _partition_records(self, fetch: PartitionFetch) -> list[dict[str, Any]]:
+        first, _ = month_bounds(fetch.first_month, self.start_date)
+        _, last = month_bounds(fetch.last_month)
+        return self._query_records(
+            due_date_gte=first.isoformat(),
+            due_date_lte=last.isoformat(),
+            customers=",".join(map(str, fetch.customers)),
+        )
 
     def _months_off_checksum(
         self, api_counts: Counter, records: list[dict[str, Any]], deleted: dict[int, date]
@@ -156,11 +173,41 @@ class InvoiceRefresh:
             )
         return off
 
-    def _refresh_months(self, months: set[date]) -> Iterator[InvoiceBatch]:
-        for month in sorted(months):
-            first, last = month_bounds(month, self.start_date)
-            records = self._query(due_date_gte=first.isoformat(), due_date_lte=last.isoformat())
-            present = {r["id"] for r in records}
-            known = self.warehouse.invoice_ids(self.provider_id, months={month})
+    def _refresh_months(
+        self, months: set[date], upserted: set[int] | None = None
+    ) -> Iterator[InvoiceBatch]:
+        """Each month whole, `max_parallel` at a time, in order, in bounded batches.
+
+        Loaded invoices of these months that no refreshed month (nor `upserted`, this run's
+        other records) holds any more are gone: deleted at the very end. An invoice re-dated
+        from one refreshed month to another is missing from the first only, and a tombstone
+        beside its record (one primary key, one load) would let dlt's dedup pick either.
+        """
+        invoices: Counter = Counter()
+        for (month, _), n in self.found.api_counts.items():
+            invoices[month] += n
+        ordered = sorted(months)
+        # One read for all months; empty on a first load, so a full load holds no ids at all.
+        left = self.warehouse.invoice_ids(self.provider_id, months=set(ordered)) if ordered else {}
+        for invoice in upserted or ():
+            left.pop(invoice, None)
+        self.progress.expect("months", len(ordered), label="invoices")
+        self.progress.expect("pages", sum(pages(invoices[m]) for m in ordered), label="invoices")
+        fetched = ordered_map(self._month_records, ordered, self.client.max_parallel)
+        for month, result in zip(ordered, fetched, strict=True):
+            for rows in result.rows.batches(ROWS_IN_MEMORY):  # bounded, however big the month
+                records = self._records(rows, result.request)
+                for record in records if left else ():
+                    left.pop(record["id"], None)
+                yield InvoiceBatch(self.provider_id, records)
+            result.rows.close()
             self.months_refreshed.add(month)
-            yield InvoiceBatch(self.provider_id, records, [i for i in known if i not in present])
+            self.progress.expect("pages", result.pages - pages(invoices[month]), label="invoices")
+            self.progress.done("pages", result.pages, label="invoices")
+            self.progress.done("months", label="invoices")
+        if left:
+            yield InvoiceBatch(self.provider_id, [], sorted(left))
+
+    def _month_records(self, month: date) -> QueryResult:
+        first, last = month_bounds(month, self.start_date)
+        return self._query(due_date_gte=first.isoformat(), due_date_lte=last.isoformat())

@@ -17,69 +17,41 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
+from .batches import (
+    Batch,
+    RefreshSettings,
+    RefreshStats,
+    check_customer_row,
+    check_row,
+    partitions_of,
+    without_months,
+)
 from .client import QueryResult, ReportClient
-from .exceptions import MalformedResponseError
-from .normalize import canonical, row_count, row_customer, row_month
+from .concurrency import ordered_map
+from .normalize import row_count, row_customer, row_month
 from .partitions import (
     Partition,
     PartitionFetch,
-    customer_of_key,
     month_bounds,
     months_between,
     pages,
     partition_key,
     plan_partition_fetches,
 )
-from .settings import CUSTOMER_COLUMNS, GROUPED_ENDPOINT, PARTITION_MONTH_COLUMNS
+from .progress import Progress
+from .settings import (
+    CUSTOMER_COLUMNS,
+    GROUPED_ENDPOINT,
+    PARTITION_MONTH_COLUMNS,
+    ROWS_IN_MEMORY,
+)
 from .warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RefreshSettings:
-    columns: tuple[str, ...]  # attribute columns, as configured
-    start_date: date | None
-    overlap: timedelta
-    lag: timedelta
-
-    @property
-    def by_customer(self) -> bool:
-        return any(column in CUSTOMER_COLUMNS for column in self.columns)
-
-    @property
-    def sort(self) -> list[str]:
-        """Every grouping column, so offset paging walks one fixed order."""
-        keys = [canonical(column) for column in self.columns]
-        return list(dict.fromkeys([*PARTITION_MONTH_COLUMNS, *keys]))
-
-
-@dataclass
-class Batch:
-    """Rows to load for one provider, and the partitions they replace."""
-
-    provider_id: int
-    rows: list[dict[str, Any]]
-    replaced: dict[str, date]  # partition_key -> due month, each deleted before the insert
-    column_headers: list[dict[str, Any]] = field(default_factory=list)
-    request: str = ""  # the query that fetched the rows, named when one turns out malformed
-
-
-@dataclass
-class RefreshStats:
-    """What a run found and did; the invoice-level refresh follows the same findings."""
-
-    months_refreshed: set[date] = field(default_factory=set)
-    partitions_refreshed: int = 0
-    window: tuple[datetime, datetime] | None = None
-    api_counts: Counter = field(default_factory=Counter)
-    server_now: datetime | None = None
-    lost_partitions: dict[date, set] = field(default_factory=dict)  # deficits localized
 
 
 class GroupedRefresh:
@@ -91,10 +63,12 @@ class GroupedRefresh:
         warehouse: Warehouse,
         provider_id: int,
         settings: RefreshSettings,
+        progress: Progress | None = None,
     ) -> None:
         self.client, self.warehouse, self.provider_id = client, warehouse, provider_id
         self.settings = settings
         self.stats = RefreshStats()
+        self.progress = progress or Progress.silent()
 
     @cached_property
     def _month_rows(self) -> dict[date, int]:
@@ -109,16 +83,13 @@ class GroupedRefresh:
         if self.settings.start_date and "due_date_gte" not in filters:
             filters["due_date_gte"] = self.settings.start_date.isoformat()
         params.update({k: v for k, v in filters.items() if v is not None})
-        result = self.client.query(GROUPED_ENDPOINT, params)
-        by_customer = any(column in CUSTOMER_COLUMNS for column in columns)
-        try:  # every later step reads these three: a broken row fails here, naming its request
-            for row in result.rows:
-                row_month(row), row_count(row)
-                if by_customer:
-                    row_customer(row)
-        except MalformedResponseError as error:
-            raise error.at(result.request) from None
-        return result
+        # Every later step reads these three: a broken row fails as it arrives, naming its query.
+        check = check_customer_row if self._by_customer(columns) else check_row
+        return self.client.query(GROUPED_ENDPOINT, params, check)
+
+    @staticmethod
+    def _by_customer(columns: Sequence[str]) -> bool:
+        return any(column in CUSTOMER_COLUMNS for column in columns)
 
     def _data(self, **filters: Any) -> QueryResult:
         columns = list(dict.fromkeys([*PARTITION_MONTH_COLUMNS, *self.settings.columns]))
@@ -172,12 +143,12 @@ class GroupedRefresh:
         off = self._cells_off_checksum(api_counts, pending, whole)
         left, whole_too = self._localize(off, pending, whole)
         self.stats.lost_partitions = left
-        more, whole_also = self._fetch_partitions(left, skip=_partitions_of(pending))
+        more, whole_also = self._fetch_partitions(left, skip=partitions_of(pending))
         pending += more
         whole |= whole_too | whole_also
         whole |= {month for month, _ in self._cells_off_checksum(api_counts, pending, whole)}
         for batch in pending:
-            batch = _without_months(batch, whole)  # those are refreshed whole below
+            batch = without_months(batch, whole)  # those are refreshed whole below
             self.stats.partitions_refreshed += len(batch.replaced)
             yield batch
         yield from self._refresh_months(whole, api_counts)
@@ -209,7 +180,8 @@ class GroupedRefresh:
             len(changed),
             len(fetches),
         )
-        return [self._fetch_partition_batch(fetch) for fetch in fetches], whole
+        batches = ordered_map(self._fetch_partition_batch, fetches, self.client.max_parallel)
+        return list(batches), whole
 
     def _fetch_partition_batch(self, fetch: PartitionFetch) -> Batch:
         first, _ = month_bounds(fetch.first_month, self.settings.start_date)
@@ -244,7 +216,7 @@ class GroupedRefresh:
 
     def _old_counts(self, pending: list[Batch]) -> dict[tuple[Partition, str], int]:
         """Invoices per (partition, status) the warehouse holds for partitions being replaced."""
-        partitions = _partitions_of(pending)
+        partitions = partitions_of(pending)
         customers = {customer for customer, _ in partitions}
         _, old = self.warehouse.partition_stats(self.provider_id, customers)
         return {key: n for key, n in old.items() if key[0] in partitions}
@@ -258,12 +230,12 @@ class GroupedRefresh:
         if not self.settings.by_customer:
             return {}, {month for month, _ in cells}
         month_rows = self._month_rows
-        replaced = _partitions_of(pending)
+        replaced = partitions_of(pending)
         fetched: Counter = Counter()
         for batch in pending:
             for row in batch.rows:
                 fetched[(row_customer(row), row_month(row), row.get("status"))] += row_count(row)
-        left: dict[date, set] = {}
+        listed: list[tuple[date, str, dict[int, int]]] = []
         whole_too: set[date] = set()
         for month, status in sorted(cells, key=str):
             ours = self.warehouse.customer_counts(self.provider_id, month, status)
@@ -272,50 +244,64 @@ class GroupedRefresh:
                     ours[customer] = fetched[(customer, month, status)]
             if pages(len(ours) + 1) >= pages(month_rows.get(month, 0)):
                 whole_too.add(month)
-                continue
-            first, last = month_bounds(month, self.settings.start_date)
-            result = self._query(
-                [*PARTITION_MONTH_COLUMNS, "customer.id"],
-                [*PARTITION_MONTH_COLUMNS, "customer.id"],
-                due_date_gte=first.isoformat(),
-                due_date_lte=last.isoformat(),
-                status=status,
-            )
-            theirs = {row_customer(row): row_count(row) for row in result.rows}
+            else:
+                listed.append((month, status, ours))
+        # The listings are independent: asked at once, compared in order.
+        answers = ordered_map(self._customers_of_cell, listed, self.client.max_parallel)
+        left: dict[date, set] = {}
+        for (month, _status, ours), theirs in zip(listed, answers, strict=True):
             for customer in set(theirs) | {c for c, n in ours.items() if n}:
                 if theirs.get(customer, 0) != ours.get(customer, 0):
                     left.setdefault(month, set()).add(customer)
         return left, whole_too
 
+    def _customers_of_cell(self, cell: tuple[date, str, Any]) -> dict[int, int]:
+        """Invoices per customer of one (due month, status), as the API counts them."""
+        month, status, _ = cell
+        first, last = month_bounds(month, self.settings.start_date)
+        result = self._query(
+            [*PARTITION_MONTH_COLUMNS, "customer.id"],
+            [*PARTITION_MONTH_COLUMNS, "customer.id"],
+            due_date_gte=first.isoformat(),
+            due_date_lte=last.isoformat(),
+            status=status,
+        )
+        return {row_customer(row): row_count(row) for row in result.rows}
+
     # -- month refresh -------------------------------------------------------------------------
 
     def _refresh_months(self, months: set[date], api_counts: Counter | None) -> Iterator[Batch]:
-        old = self.warehouse.partitions_in_months(self.provider_id, months)
+        """Each month whole: its old partitions replaced by what the API has now. The months
+        are fetched `max_parallel` at a time and yielded in order."""
+        replaced: dict[date, dict[str, date]] = {month: {} for month in months}
+        for key, month in self.warehouse.partitions_in_months(self.provider_id, months).items():
+            replaced[month][key] = month
+        invoices: Counter = Counter()
+        for (month, _), n in (api_counts or {}).items():
+            invoices[month] += n
+        # Without a checksum (a backfill) every month is asked; with one, only those with
+        # invoices: an empty month just loses its old partitions.
+        asked = [m for m in sorted(months) if api_counts is None or invoices[m]]
+        expected = {month: pages(invoices[month]) for month in asked}
+        self.progress.expect("months", len(months), label="grouped")
+        self.progress.expect("pages", sum(expected.values()), label="grouped")
+        fetched = ordered_map(self._month_data, asked, self.client.max_parallel)
         for month in sorted(months):
-            replaced = {key: m for key, m in old.items() if m == month}
-            has_invoices = api_counts is None or any(
-                n for (m, _), n in api_counts.items() if m == month
-            )
-            batch = Batch(self.provider_id, [], replaced)
-            if has_invoices:
-                first, last = month_bounds(month, self.settings.start_date)
-                result = self._data(due_date_gte=first.isoformat(), due_date_lte=last.isoformat())
-                batch = Batch(
-                    self.provider_id, result.rows, replaced, result.column_headers, result.request
-                )
+            if month not in expected:  # no invoices now: its old partitions just go
+                yield Batch(self.provider_id, [], replaced[month])
+            else:
+                result = next(fetched)
+                # In batches of bounded size: the first replaces the month's partitions, the
+                # others add rows (one load: dlt deletes before it inserts any of them).
+                for n, rows in enumerate(result.rows.batches(ROWS_IN_MEMORY)):
+                    old = replaced[month] if n == 0 else {}
+                    yield Batch(self.provider_id, rows, old, result.column_headers, result.request)
+                result.rows.close()
+                self.progress.expect("pages", result.pages - expected[month], label="grouped")
+                self.progress.done("pages", result.pages, label="grouped")
             self.stats.months_refreshed.add(month)
-            yield batch
+            self.progress.done("months", label="grouped")
 
-
-def _partitions_of(batches: list[Batch]) -> frozenset[Partition]:
-    return frozenset(
-        (customer_of_key(key), month) for b in batches for key, month in b.replaced.items()
-    )
-
-
-def _without_months(batch: Batch, months: set[date]) -> Batch:
-    if not months & set(batch.replaced.values()):
-        return batch
-    rows = [row for row in batch.rows if row_month(row) not in months]
-    replaced = {key: month for key, month in batch.replaced.items() if month not in months}
-    return Batch(batch.provider_id, rows, replaced, batch.column_headers, batch.request)
+    def _month_data(self, month: date) -> QueryResult:
+        first, last = month_bounds(month, self.settings.start_date)
+        return self._data(due_date_gte=first.isoformat(), due_date_lte=last.isoformat())

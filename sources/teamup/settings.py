@@ -8,6 +8,10 @@ INVOICES_ENDPOINT = "reports/invoices/data"
 PAGE_SIZE = 100
 # Customer ids per request when re-fetching changed partitions: keeps the URL under ~2 KB.
 MAX_CUSTOMERS_PER_REQUEST = 200
+# Rows of one query held in memory; later pages wait in a temporary file (spool.py), and
+# months are handed on in batches of this many rows: a run's memory does not grow with the
+# account. 500 rows is 5 pages: most nightly queries never touch the disk.
+ROWS_IN_MEMORY = 500
 # Attempts at a whole paged query whose `total` moved or whose pages came back inconsistent.
 QUERY_ATTEMPTS = 3
 
@@ -43,6 +47,22 @@ COLUMN_ALIASES = {
 # which may still be filling up. Both cost only a few re-fetched partitions.
 DEFAULT_OVERLAP_SECONDS = 600
 DEFAULT_LAG_SECONDS = 60
+
+# TeamUp allows 250 requests per minute per caller, the token's user
+# (docs.goteamup.com/api-reference/rate-limits). The client keeps to at most rate x window
+# requests in any window: 240 a minute, bursts allowed within it. A window of 1 spreads them
+# evenly (4 a second), should TeamUp also throttle bursts.
+DEFAULT_MAX_REQUESTS_PER_SECOND = 4.0
+DEFAULT_RATE_LIMIT_WINDOW_SECONDS = 60.0
+# Queries asked at once (months of a full load or backfill, partition fetches, listings):
+# enough to keep a latency-bound link busy under the rate limit, few enough to keep memory
+# (each query's rows are held until its batch is yielded) and TeamUp's load small.
+DEFAULT_MAX_PARALLEL_REQUESTS = 4
+# Load jobs as JSON lines, which DuckDB reads natively (read_json), rather than dlt's default
+# for DuckDB, INSERT statements, which DuckDB parses several times slower and with gigabytes
+# of memory for a large load. DuckDB infers each file's columns from its first 20,480 rows,
+# so a file must hold fewer: [data_writer] file_max_items in .dlt/config.toml sees to it.
+DEFAULT_LOADER_FILE_FORMAT = "jsonl"
 
 # provider_id stored when no TeamUp-Provider-ID is configured: the token's only provider.
 DEFAULT_PROVIDER = 0

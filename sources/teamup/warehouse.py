@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from datetime import date
 from typing import Any, Protocol
 
@@ -44,6 +44,8 @@ class Warehouse(Protocol):
         partitions: Iterable[Partition] | None = None,
     ) -> dict[int, date]: ...
 
+    def close(self) -> None: ...
+
 
 class EmptyWarehouse:
     """A warehouse with nothing loaded: the first run."""
@@ -75,27 +77,50 @@ class EmptyWarehouse:
     def invoice_ids(self, provider_id, months=None, partitions=None):  # type: ignore[no-untyped-def]
         return {}
 
+    def close(self) -> None:
+        pass
+
 
 class SqlWarehouse:
-    """Reads through a dlt sql client (pipeline.sql_client), opened per question."""
+    """Reads through a dlt sql client (pipeline.sql_client), opened at the first question and
+    kept until `close()` (the source closes it when its run is done).
+
+    One connection per run, not per question: a run asks once per refreshed month, and each
+    opening leaves a heap of cyclic garbage (dlt's configuration resolution, with tracebacks
+    holding frames) that pinned about 200 MB of freed rows in a 100,000-invoice load.
+    Only the extract thread asks, so the connection is never shared between threads.
+    """
 
     def __init__(self, open_client: Callable[[], AbstractContextManager[Any]]) -> None:
         self._open_client = open_client
+        self._opened: ExitStack | None = None
+        self._client: Any = None
+
+    def _connected(self) -> Any:
+        if self._client is None:
+            self._opened = ExitStack()
+            self._client = self._opened.enter_context(self._open_client())
+        return self._client
+
+    def close(self) -> None:
+        if self._opened is not None:
+            self._opened.close()
+        self._opened = self._client = None
 
     def _query(self, sql: str, *args: Any, table_name: str = GROUPED_TABLE) -> list[tuple]:
-        with self._open_client() as client:
-            if not client.has_dataset():
-                return []
-            table = client.make_qualified_table_name(table_name)
-            exists = client.execute_sql(
-                "select count(*) from information_schema.tables "
-                "where table_schema = %s and table_name = %s",
-                client.dataset_name,
-                table_name,
-            )
-            if not exists or not exists[0][0]:
-                return []
-            return client.execute_sql(sql.format(table=table), *args) or []
+        client = self._connected()
+        if not client.has_dataset():
+            return []
+        table = client.make_qualified_table_name(table_name)
+        exists = client.execute_sql(
+            "select count(*) from information_schema.tables "
+            "where table_schema = %s and table_name = %s",
+            client.dataset_name,
+            table_name,
+        )
+        if not exists or not exists[0][0]:
+            return []
+        return client.execute_sql(sql.format(table=table), *args) or []
 
     def month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]:
         rows = self._query(
