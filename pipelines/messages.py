@@ -48,9 +48,9 @@ class RedactingFilter(logging.Filter):
             if self.token in message:
                 record.msg, record.args = message.replace(self.token, "***"), None
             if record.exc_info and record.exc_text is None and record.exc_info[1] is not None:
-                # Tracebacks are formatted later, by the handler: format them now, redacted.
-                record.exc_text = redact(
-                    logging.Formatter().formatException(record.exc_info), self.token
-                )
+                # Tracebacks are formatted later, by the handler: format them now, to redact.
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
                 record.exc_info = None
+            if record.exc_text:  # ours, or set by another filter or handler before us
+                record.exc_text = redact(record.exc_text, self.token)
         return True

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 
 import pytest
 
 from pipelines import cli
+from pipelines.messages import RedactingFilter
 from tests.pipeline.helpers import analyst_holding, etl, files_containing
 
 
@@ -94,3 +96,16 @@ def test_report_before_any_load_says_to_load_first(harness):
     made = etl("report", cwd=harness.workdir)
     assert made.returncode == 7
     assert "teamup-etl load" in made.stderr and len(made.stderr.strip().splitlines()) == 1
+
+
+def test_a_second_filter_still_redacts_a_traceback_the_first_one_formatted():
+    token = "the-second-token-7788"
+    try:
+        raise RuntimeError(f"bad header {token}")
+    except RuntimeError:
+        failure = sys.exc_info()
+    record = logging.LogRecord("dlt", logging.ERROR, __file__, 1, "failed", None, failure)
+    for redacting in (RedactingFilter("some-other-token"), RedactingFilter(token)):
+        assert redacting.filter(record)
+    assert token not in logging.Formatter().format(record)
+    assert "bad header ***" in record.exc_text
