@@ -135,7 +135,6 @@ def teamup_source(
         data_from=grouped_batches,
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},
         file_format=loader_file_format,
-        primary_key="group_key",
         merge_key="partition_key",
         columns=GROUPED_COLUMN_HINTS,
     )

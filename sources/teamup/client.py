@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from dlt.common.jsonpath import compile_path
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth, BearerTokenAuth
@@ -37,6 +38,9 @@ from .spool import SpooledRows
 logger = logging.getLogger(__name__)
 
 RowCheck = Callable[[Mapping[str, Any]], None]
+# Compiled once: dlt compiles a string path with a new parser on every page (a tenth of a
+# full load's CPU in the extract).
+ROWS, TOTAL = compile_path("rows"), compile_path("total")
 
 
 @dataclass
@@ -168,16 +172,14 @@ class ReportClient:
     def _query_once(
         self, endpoint: str, params: Mapping[str, Any], check: RowCheck | None
     ) -> QueryResult:
-        paginator = OffsetPaginator(
-            limit=PAGE_SIZE, total_path="total", stop_after_empty_page=False
-        )
+        paginator = OffsetPaginator(limit=PAGE_SIZE, total_path=TOTAL, stop_after_empty_page=False)
         rows = SpooledRows(ROWS_IN_MEMORY)
         total: int | None = None
         headers: list[dict[str, Any]] = []
         server_time = None
         try:
             for page in self.rest.paginate(
-                endpoint, params=dict(params), paginator=paginator, data_selector="rows"
+                endpoint, params=dict(params), paginator=paginator, data_selector=ROWS
             ):
                 body = _page_body(page.response, endpoint, params, len(rows))
                 if total is None:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from .exceptions import MalformedResponseError
@@ -32,9 +33,11 @@ def canonical(column: str) -> str:
 
 def _dig(row: Mapping[str, Any], key: str) -> Any:
     """The value at a dot-notation key; KeyError when the row lacks it."""
+    if "." not in key:  # most keys: the row is a parsed JSON object
+        return row[key]
     value: Any = row
     for part in key.split("."):
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict | Mapping):
             raise KeyError(key)
         value = value[part]
     return value
@@ -184,12 +187,25 @@ def _bad_invoice(message: str, row: Mapping[str, Any]) -> MalformedResponseError
     return MalformedResponseError(f"{message} in row {shown}", endpoint=INVOICES_ENDPOINT)
 
 
+@lru_cache(maxsize=4096)
+def _whole_cents(amount: Decimal) -> Decimal | None:
+    """The amount to the cent, or None when it is not a whole number of cents (or not finite).
+    Cached: an account bills the same few prices over and over, and quantize is not cheap."""
+    try:
+        cents = amount.quantize(CENT)
+    except ArithmeticError:
+        return None
+    return cents if cents == amount else None
+
+
 def money(value: Any, column: str, row: Mapping[str, Any]) -> tuple[Decimal | None, str | None]:
     """(amount, currency) of a money object. The page was parsed with Decimal numbers, so no
     float is ever involved; a numeric string is accepted as the same number."""
     if value is None:
         return None, None
-    amount = value.get("decimal") if isinstance(value, Mapping) else None
+    amount = value.get("decimal") if isinstance(value, dict | Mapping) else None
+    if type(amount) is Decimal and (cents := _whole_cents(amount)) is not None:  # the usual
+        return cents, value.get("iso_currency_code")
     if isinstance(amount, bool) or not isinstance(amount, Decimal | int | str):
         raise _bad_invoice(f"`{column}.decimal` is not a number ({amount!r})", row)
     try:
