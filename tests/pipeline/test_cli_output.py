@@ -47,6 +47,11 @@ def restored_logging() -> Iterator[None]:
     """The CLI configures logging for its process; in the test process it is put back after."""
     loggers = [logging.getLogger(), logging.getLogger("dlt")]
     saved = [(lg.handlers[:], lg.filters[:], lg.level, lg.propagate) for lg in loggers]
+    for lg in loggers:  # handlers earlier tests left on pytest's closed capture streams
+        lg.handlers = [
+            h for h in lg.handlers if not getattr(getattr(h, "stream", None), "closed", False)
+        ]
+    logging.getLogger("dlt").propagate = False  # as dlt sets it up, whichever test ran first
     yield
     for lg, (handlers, filters, level, propagate) in zip(loggers, saved, strict=True):
         for handler in lg.handlers:
