@@ -52,6 +52,15 @@ class RefreshStats:
     api_counts: Counter = field(default_factory=Counter)
     server_now: datetime | None = None
     lost_partitions: dict[date, set] = field(default_factory=dict)  # deficits localized
+    # Partitions refreshed one by one, and the invoices the API has in each now: the
+    # invoice-level refresh checks the ids of those whose invoices would not add up.
+    refreshed: Counter = field(default_factory=Counter)
+
+    def note_refreshed(self, batch: Batch) -> None:
+        for key, month in batch.replaced.items():
+            self.refreshed[(customer_of_key(key), month)] += 0
+        for row in batch.rows:
+            self.refreshed[(row_customer(row), row_month(row))] += row_count(row)
 
 
 def check_row(row: Mapping[str, Any]) -> None:

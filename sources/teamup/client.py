@@ -191,7 +191,7 @@ class ReportClient:
                     raise _InconsistentPages(f"empty page at offset {len(rows)} of {total}")
                 if check is not None:
                     _check_rows(check, body["rows"], params)
-                rows.add(body["rows"], page.response.content)
+                rows.add(body["rows"])
         except requests.HTTPError as error:
             raise _http_error(error, endpoint, params) from None
         except (requests.ConnectionError, requests.Timeout) as error:

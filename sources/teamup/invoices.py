@@ -109,7 +109,7 @@ class InvoiceRefresh:
             updated_at_gte=(watermark - overlap).isoformat(timespec="milliseconds"),
             updated_at_lte=until.isoformat(timespec="milliseconds"),
         )
-        checked, deleted = self._check_lost_partitions()
+        checked, deleted = self._check_lost_partitions(self._partitions_short(changed))
         records = {r["id"]: r for r in checked} | {r["id"]: r for r in changed}
         whole = self._months_off_checksum(api_counts, list(records.values()), deleted)
         kept = [r for r in records.values() if r["due_month"] not in whole]
@@ -124,9 +124,35 @@ class InvoiceRefresh:
     def backfill(self, first: date, last: date) -> Iterator[InvoiceBatch]:
         yield from self._refresh_months(set(months_between(first, last)))
 
-    def _check_lost_partitions(self) -> tuple[list[dict[str, Any]], dict[int, date]]:
+    def _partitions_short(self, changed: list[dict[str, Any]]) -> dict[date, set]:
+        """Partitions the grouped run refreshed whose invoices, once this run's changed ones
+        are in, would not number what the API counts now: they lost invoices no window shows
+        (deleted beside a change that brought the partition into the run). Only their ids can
+        tell which, so they are checked with the lost partitions; without this, the month's
+        checksum would send the whole month to be fetched again."""
+        counts = {p: n for p, n in self.found.refreshed.items() if p[0] is not None}
+        if not counts:
+            return {}
+        where = self.warehouse.invoice_partitions(self.provider_id, counts)
+        projected = Counter(where.values())
+        for record in changed:
+            if record["id"] in where:
+                projected[where[record["id"]]] -= 1
+            if (record["customer_id"], record["due_month"]) in counts:
+                projected[(record["customer_id"], record["due_month"])] += 1
+        short: dict[date, set] = {}
+        for (customer, month), invoices in counts.items():
+            if projected[(customer, month)] != invoices:
+                short.setdefault(month, set()).add(customer)
+        return short
+
+    def _check_lost_partitions(
+        self, short: dict[date, set]
+    ) -> tuple[list[dict[str, Any]], dict[int, date]]:
         """Invoices of the partitions that lost some, and the ids that are gone from them."""
         lost = {m: {c for c in cs if c is not None} for m, cs in self.found.lost_partitions.items()}
+        for month, customers in short.items():
+            lost.setdefault(month, set()).update(customers)
         lost = {m: cs for m, cs in lost.items() if cs}
         if not lost:
             return [], {}

@@ -153,6 +153,8 @@ class GroupedRefresh:
         for batch in pending:
             batch = without_months(batch, whole)  # those are refreshed whole below
             self.stats.partitions_refreshed += len(batch.replaced)
+            if self.settings.by_customer:
+                self.stats.note_refreshed(batch)
             yield batch
         yield from self._refresh_months(whole, api_counts)
         yield until

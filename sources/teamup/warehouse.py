@@ -44,6 +44,10 @@ class Warehouse(Protocol):
         partitions: Iterable[Partition] | None = None,
     ) -> dict[int, date]: ...
 
+    def invoice_partitions(
+        self, provider_id: int, partitions: Iterable[Partition]
+    ) -> dict[int, Partition]: ...
+
     def close(self) -> None: ...
 
 
@@ -75,6 +79,9 @@ class EmptyWarehouse:
         return {}
 
     def invoice_ids(self, provider_id, months=None, partitions=None):  # type: ignore[no-untyped-def]
+        return {}
+
+    def invoice_partitions(self, provider_id, partitions):  # type: ignore[no-untyped-def]
         return {}
 
     def close(self) -> None:
@@ -247,3 +254,20 @@ class SqlWarehouse:
         )
         keep = set(wanted)
         return {i: month for i, month, customer in rows if (customer, month) in keep}
+
+    def invoice_partitions(
+        self, provider_id: int, partitions: Iterable[Partition]
+    ) -> dict[int, Partition]:
+        """The partition, (customer, due month), of each loaded invoice in these partitions."""
+        keep = set(partitions)
+        customers = sorted({c for c, _ in keep if c is not None})
+        if not customers:
+            return {}
+        rows = self._query(
+            "select id, customer_id, due_month from {table} where provider_id = %s "
+            "and customer_id in (select unnest(%s::bigint[]))",
+            provider_id,
+            customers,
+            table_name=INVOICES_TABLE,
+        )
+        return {i: (c, m) for i, c, m in rows if (c, m) in keep}

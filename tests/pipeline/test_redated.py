@@ -79,3 +79,33 @@ def test_an_invoice_moved_out_of_a_month_refreshed_whole_stays_loaded(harness):
     loaded = harness.query("select due_date from teamup.invoices where id = ?", moved.id)
     assert loaded == [(moved.due_date + timedelta(days=40),)]
     harness.assert_exact()
+
+
+def test_a_deletion_beside_a_change_in_one_partition_is_found_by_its_ids(make_harness):
+    """The change brings the partition into the run, so the grouped side just replaces it;
+    the invoice-level side sees its invoices no longer add up and checks its ids, rather
+    than fetching the whole month again."""
+    harness = make_harness(invoices=8000)
+    harness.load()
+    harness.later(minutes=60)
+    harness.load()
+    harness.later()
+    by_partition: dict = {}
+    for invoice in sorted(harness.sandbox.invoices(), key=lambda i: i.id):
+        if invoice.status in ("open", "upcoming"):
+            key = (invoice.customer_id, invoice.due_date.replace(day=1))
+            by_partition.setdefault(key, []).append(invoice)
+    paid, deleted = next(pair for pair in by_partition.values() if len(pair) >= 2)[:2]
+    harness.sandbox.pay(paid.id)
+    harness.sandbox.delete_invoice(deleted.id)
+    harness.later()
+    harness.sandbox.log.clear()
+    harness.load()
+    month_refetches = [
+        e
+        for e in harness.sandbox.log.requests("invoices")
+        if "customers" not in e.info.params and "updated_at_gte" not in e.info.params
+    ]
+    assert month_refetches == []
+    assert harness.query("select count(*) from teamup.invoices where id = ?", deleted.id) == [(0,)]
+    harness.assert_exact()
