@@ -71,6 +71,8 @@ class InvoiceRefresh:
         self.start_date, self.found = start_date, found
         self.months_refreshed: set[date] = set()
         self.progress = progress or Progress.silent()
+        self._window: tuple[str, str] | None = None
+        self._changed: list[dict[str, Any]] = []
 
     def _query(self, **filters: Any) -> QueryResult:
         """A paged query of the invoice-level report (its rows as the API wrote them)."""
@@ -105,10 +107,7 @@ class InvoiceRefresh:
             yield from self._refresh_months(months)
             yield until
             return
-        changed = self._query_records(
-            updated_at_gte=(watermark - overlap).isoformat(timespec="milliseconds"),
-            updated_at_lte=until.isoformat(timespec="milliseconds"),
-        )
+        changed = self.changed_in(watermark - overlap, until)
         checked, deleted = self._check_lost_partitions(self._partitions_short(changed))
         records = {r["id"]: r for r in checked} | {r["id"]: r for r in changed}
         whole = self._months_off_checksum(api_counts, list(records.values()), deleted)
@@ -120,6 +119,14 @@ class InvoiceRefresh:
         yield InvoiceBatch(self.provider_id, kept, gone)
         yield from self._refresh_months(whole, upserted=set(records))
         yield until
+
+    def changed_in(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """Invoices updated in [since, until]: asked once per run (see ledger.InvoiceLedger)."""
+        window = tuple(moment.isoformat(timespec="milliseconds") for moment in (since, until))
+        if window != self._window:
+            self._changed = self._query_records(updated_at_gte=window[0], updated_at_lte=window[1])
+            self._window = window
+        return self._changed
 
     def backfill(self, first: date, last: date) -> Iterator[InvoiceBatch]:
         yield from self._refresh_months(set(months_between(first, last)))

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from .batches import (
     Batch,
@@ -32,6 +32,8 @@ from .batches import (
 )
 from .client import QueryResult, ReportClient
 from .concurrency import ordered_map
+from .localize import CellLocator
+from .missing import Cell, Invoice
 from .normalize import row_count, row_customer, row_month
 from .partitions import (
     Partition,
@@ -54,6 +56,14 @@ from .warehouse import Warehouse
 logger = logging.getLogger(__name__)
 
 
+class Ledger(Protocol):
+    """What the invoice-level report knows (ledger.InvoiceLedger), given the window's end."""
+
+    def departures(self, until: datetime) -> dict[date, set]: ...
+
+    def by_cell(self, months: set[date], until: datetime) -> dict[Cell, list[Invoice]]: ...
+
+
 class GroupedRefresh:
     """One provider's run over the grouped report: `load` (incremental) or `backfill`."""
 
@@ -69,15 +79,16 @@ class GroupedRefresh:
         self.settings = settings
         self.stats = RefreshStats()
         self.progress = progress or Progress.silent()
+        self.ledger: Ledger | None = None
 
     @cached_property
-    def _month_rows(self) -> dict[date, int]:
+    def month_rows(self) -> dict[date, int]:
         """Groups per due month in the warehouse: read once, nothing writes it during a run."""
         return self.warehouse.month_rows(self.provider_id)
 
     # -- queries -------------------------------------------------------------------------------
 
-    def _query(
+    def query(
         self, columns: Sequence[str], sort: Sequence[str], checked: bool = True, **filters: Any
     ) -> QueryResult:
         params: dict[str, Any] = {"columns": [*columns, "count"], "sort": list(sort)}
@@ -96,11 +107,11 @@ class GroupedRefresh:
 
     def _data(self, checked: bool = True, **filters: Any) -> QueryResult:
         columns = list(dict.fromkeys([*PARTITION_MONTH_COLUMNS, *self.settings.columns]))
-        return self._query(columns, self.settings.sort, checked, **filters)
+        return self.query(columns, self.settings.sort, checked, **filters)
 
     def checksum(self) -> tuple[Counter, datetime]:
         """Invoices per (due month, status) as the API counts them now, and its clock."""
-        result = self._query(
+        result = self.query(
             [*PARTITION_MONTH_COLUMNS, "status"], [*PARTITION_MONTH_COLUMNS, "status"]
         )
         counts: Counter = Counter()
@@ -113,7 +124,7 @@ class GroupedRefresh:
         columns = [*PARTITION_MONTH_COLUMNS]
         if self.settings.by_customer:
             columns.append("customer.id")
-        result = self._query(
+        result = self.query(
             columns,
             columns,
             updated_at_gte=since.isoformat(timespec="milliseconds"),
@@ -127,24 +138,36 @@ class GroupedRefresh:
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def load(self, watermark: datetime | None) -> Iterator[Batch | datetime]:
-        """Yield batches, then (last) the new watermark: the end of the window read."""
+    def load(
+        self, watermark: datetime | None, ledger: Ledger | None = None
+    ) -> Iterator[Batch | datetime]:
+        """Yield batches, then (last) the new watermark: the end of the window read.
+
+        ledger: the invoice-level report's view, when it is loaded too. The partitions the
+        window's invoices left are replaced with those discovery names, and lost invoices
+        are looked for by id before any customers are listed.
+        """
+        self.ledger = ledger
         api_counts, server_now = self.checksum()
         self.stats.api_counts, self.stats.server_now = api_counts, server_now
         until = server_now - self.settings.lag
         if watermark is None:
-            months = {month for month, _ in api_counts} | set(self._month_rows)
+            months = {month for month, _ in api_counts} | set(self.month_rows)
             logger.info("provider %s: first load, %d due months", self.provider_id, len(months))
             yield from self._refresh_months(months, api_counts)
             yield until
             return
         since = watermark - self.settings.overlap
         self.stats.window = (since, until)
-        pending, whole = self._fetch_partitions(self.discover(since, until))
+        changed = self.discover(since, until)
+        if ledger is not None and self.settings.by_customer:
+            for month, customers in ledger.departures(until).items():
+                changed.setdefault(month, set()).update(customers)
+        pending, whole = self._fetch_partitions(changed)
         # Invoices deleted or re-dated out of a month show in no window, only in the checksum:
         # find the partitions they left (or, where cheaper, refresh their month whole).
         off = self._cells_off_checksum(api_counts, pending, whole)
-        left, whole_too = self._localize(off, pending, whole)
+        left, whole_too = CellLocator(self).localize(off, pending, api_counts)
         self.stats.lost_partitions = left
         more, whole_also = self._fetch_partitions(left, skip=partitions_of(pending))
         pending += more
@@ -177,7 +200,7 @@ class GroupedRefresh:
             return [], set(changed)  # the partition is the month itself
         customers = {c for cs in changed.values() for c in cs}
         known_rows, _ = self.warehouse.partition_stats(self.provider_id, customers)
-        fetches, whole = plan_partition_fetches(changed, known_rows, self._month_rows)
+        fetches, whole = plan_partition_fetches(changed, known_rows, self.month_rows)
         logger.info(
             "provider %s: %d changed partitions in %d months, %d requests planned",
             self.provider_id,
@@ -225,53 +248,6 @@ class GroupedRefresh:
         customers = {customer for customer, _ in partitions}
         _, old = self.warehouse.partition_stats(self.provider_id, customers)
         return {key: n for key, n in old.items() if key[0] in partitions}
-
-    def _localize(
-        self, cells: set[tuple[date, str]], pending: list[Batch], whole: set[date]
-    ) -> tuple[dict[date, set], set[date]]:
-        """The partitions behind each off cell: the API's and the warehouse's invoices per
-        customer for that month and status, compared. A month where listing its customers
-        would cost as much as re-fetching it is refreshed whole instead."""
-        if not self.settings.by_customer:
-            return {}, {month for month, _ in cells}
-        month_rows = self._month_rows
-        replaced = partitions_of(pending)
-        fetched: Counter = Counter()
-        for batch in pending:
-            for row in batch.rows:
-                fetched[(row_customer(row), row_month(row), row.get("status"))] += row_count(row)
-        listed: list[tuple[date, str, dict[int, int]]] = []
-        whole_too: set[date] = set()
-        for month, status in sorted(cells, key=str):
-            ours = self.warehouse.customer_counts(self.provider_id, month, status)
-            for customer, m in replaced:
-                if m == month:
-                    ours[customer] = fetched[(customer, month, status)]
-            if pages(len(ours) + 1) >= pages(month_rows.get(month, 0)):
-                whole_too.add(month)
-            else:
-                listed.append((month, status, ours))
-        # The listings are independent: asked at once, compared in order.
-        answers = ordered_map(self._customers_of_cell, listed, self.client.max_parallel)
-        left: dict[date, set] = {}
-        for (month, _status, ours), theirs in zip(listed, answers, strict=True):
-            for customer in set(theirs) | {c for c, n in ours.items() if n}:
-                if theirs.get(customer, 0) != ours.get(customer, 0):
-                    left.setdefault(month, set()).add(customer)
-        return left, whole_too
-
-    def _customers_of_cell(self, cell: tuple[date, str, Any]) -> dict[int, int]:
-        """Invoices per customer of one (due month, status), as the API counts them."""
-        month, status, _ = cell
-        first, last = month_bounds(month, self.settings.start_date)
-        result = self._query(
-            [*PARTITION_MONTH_COLUMNS, "customer.id"],
-            [*PARTITION_MONTH_COLUMNS, "customer.id"],
-            due_date_gte=first.isoformat(),
-            due_date_lte=last.isoformat(),
-            status=status,
-        )
-        return {row_customer(row): row_count(row) for row in result.rows}
 
     # -- month refresh -------------------------------------------------------------------------
 

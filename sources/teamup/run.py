@@ -11,6 +11,7 @@ from typing import Any
 from .batches import Batch, RefreshSettings
 from .client import ReportClient
 from .invoices import InvoiceBatch, InvoiceRefresh
+from .ledger import InvoiceLedger
 from .progress import Progress
 from .refresh import GroupedRefresh
 from .settings import DEFAULT_PROVIDER
@@ -59,10 +60,10 @@ class ProviderRun:
         if backfill:
             steps = chain(self.refresh.backfill(*backfill), self.invoices.backfill(*backfill))
         else:
-            grouped = self.refresh.load(_instant(marks["invoices_grouped"].get(key)))
-            invoices = self.invoices.load(
-                _instant(marks["invoices"].get(key)), self.settings.overlap, self.settings.lag
-            )
+            invoice_mark, overlap = _instant(marks["invoices"].get(key)), self.settings.overlap
+            ledger = InvoiceLedger(self.invoices, invoice_mark, overlap)
+            grouped = self.refresh.load(_instant(marks["invoices_grouped"].get(key)), ledger)
+            invoices = self.invoices.load(invoice_mark, overlap, self.settings.lag)
             steps = chain(
                 _watermarked(grouped, marks["invoices_grouped"], key, self.run_stats.watermarks),
                 _watermarked(invoices, marks["invoices"], key),

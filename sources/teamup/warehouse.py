@@ -48,6 +48,14 @@ class Warehouse(Protocol):
         self, provider_id: int, partitions: Iterable[Partition]
     ) -> dict[int, Partition]: ...
 
+    def partitions_of_invoices(
+        self, provider_id: int, ids: Iterable[int]
+    ) -> dict[int, Partition]: ...
+
+    def invoice_cells(
+        self, provider_id: int, months: Iterable[date]
+    ) -> dict[int, tuple[int, date, str]]: ...
+
     def close(self) -> None: ...
 
 
@@ -82,6 +90,12 @@ class EmptyWarehouse:
         return {}
 
     def invoice_partitions(self, provider_id, partitions):  # type: ignore[no-untyped-def]
+        return {}
+
+    def partitions_of_invoices(self, provider_id, ids):  # type: ignore[no-untyped-def]
+        return {}
+
+    def invoice_cells(self, provider_id, months):  # type: ignore[no-untyped-def]
         return {}
 
     def close(self) -> None:
@@ -271,3 +285,30 @@ class SqlWarehouse:
             table_name=INVOICES_TABLE,
         )
         return {i: (c, m) for i, c, m in rows if (c, m) in keep}
+
+    def partitions_of_invoices(self, provider_id: int, ids: Iterable[int]) -> dict[int, Partition]:
+        """The partition, (customer, due month), of each of these invoices that is loaded."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        rows = self._query(
+            "select id, customer_id, due_month from {table} where provider_id = %s "
+            "and id in (select unnest(%s::bigint[]))",
+            provider_id,
+            wanted,
+            table_name=INVOICES_TABLE,
+        )
+        return {i: (c, m) for i, c, m in rows}
+
+    def invoice_cells(
+        self, provider_id: int, months: Iterable[date]
+    ) -> dict[int, tuple[int, date, str]]:
+        """Customer, due month and status of each loaded invoice due in these months."""
+        rows = self._query(
+            "select id, customer_id, due_month, status from {table} where provider_id = %s "
+            "and due_month in (select unnest(%s::date[]))",
+            provider_id,
+            sorted(set(months)),
+            table_name=INVOICES_TABLE,
+        )
+        return {invoice: (customer, month, status) for invoice, customer, month, status in rows}

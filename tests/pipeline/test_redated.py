@@ -109,3 +109,28 @@ def test_a_deletion_beside_a_change_in_one_partition_is_found_by_its_ids(make_ha
     assert month_refetches == []
     assert harness.query("select count(*) from teamup.invoices where id = ?", deleted.id) == [(0,)]
     harness.assert_exact()
+
+
+def test_the_partition_a_re_dated_invoice_left_is_known_without_listing_customers(make_harness):
+    """The invoice-level window says where the invoice was: its old partition is replaced
+    with the new one, and no (month, status) listing has to look for it."""
+    harness = make_harness(invoices=8000)
+    harness.load()
+    harness.later(minutes=60)
+    harness.load()
+    harness.later()
+    moved = next(
+        i
+        for i in sorted(harness.sandbox.invoices(), key=lambda i: i.id)
+        if i.status == "open" and i.due_date.day >= 20
+    )
+    harness.sandbox.move_due_date(moved.id, moved.due_date + timedelta(days=14))
+    harness.later()
+    harness.sandbox.log.clear()
+    harness.load()
+    listings = [
+        e for e in harness.sandbox.log.requests("invoices.grouped") if "status" in e.info.params
+    ]
+    assert listings == []
+    assert_no_tombstone_beside_a_record()
+    harness.assert_exact()

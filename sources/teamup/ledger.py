@@ -1,0 +1,57 @@
+"""What the invoice-level report already knows, lent to the grouped refresh before it plans."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from .invoices import InvoiceRefresh
+from .missing import Cell, Invoice
+from .partitions import Partition
+
+
+class InvoiceLedger:
+    """The loaded invoices with the window's changes applied: where each invoice was and is.
+
+    The grouped report cannot say where an invoice went; the invoice-level one can, and its
+    window is read once a run anyway (InvoiceRefresh.changed_in keeps it for `load`)."""
+
+    def __init__(self, invoices: InvoiceRefresh, watermark: datetime | None, overlap: timedelta):
+        self.invoices, self.watermark, self.overlap = invoices, watermark, overlap
+
+    def _changed(self, until: datetime) -> list[dict[str, Any]]:
+        assert self.watermark is not None
+        return self.invoices.changed_in(self.watermark - self.overlap, until)
+
+    def departures(self, until: datetime) -> dict[date, set]:
+        """Partitions invoices changed in the window have left (re-dated into another month,
+        or moved to another customer), by month: the grouped refresh replaces them with the
+        ones discovery names, so no checksum listing has to find them."""
+        if self.watermark is None:
+            return {}
+        changed = self._changed(until)
+        warehouse, provider_id = self.invoices.warehouse, self.invoices.provider_id
+        before = warehouse.partitions_of_invoices(provider_id, [r["id"] for r in changed])
+        left: dict[date, set] = {}
+        for record in changed:
+            old: Partition | None = before.get(record["id"])
+            now = (record["customer_id"], record["due_month"])
+            if old is not None and old[0] is not None and old != now:
+                left.setdefault(old[1], set()).add(old[0])
+        return left
+
+    def by_cell(self, months: set[date], until: datetime) -> dict[Cell, list[Invoice]]:
+        """Each (due month, status)'s invoices, (id, customer) by id, as the API holds them
+        now but for those it lost: the loaded ones with the window's changes applied.
+        Empty when the invoice-level table has no watermark to project from."""
+        if self.watermark is None or not months:
+            return {}
+        warehouse, provider_id = self.invoices.warehouse, self.invoices.provider_id
+        where = warehouse.invoice_cells(provider_id, months)
+        for record in self._changed(until):
+            where[record["id"]] = (record["customer_id"], record["due_month"], record["status"])
+        cells: dict[Cell, list[Invoice]] = {}
+        for invoice, (customer, month, status) in sorted(where.items()):
+            if month in months:
+                cells.setdefault((month, status), []).append((invoice, customer))
+        return cells

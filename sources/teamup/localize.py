@@ -1,0 +1,129 @@
+"""The partitions behind (due month, status) cells whose count, after a run's fetches, is off."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from .batches import Batch, partitions_of
+from .concurrency import ordered_map
+from .missing import Cell, locate_missing, worth_bisecting
+from .normalize import row_count, row_customer, row_month
+from .partitions import month_bounds, pages
+from .settings import PARTITION_MONTH_COLUMNS
+
+if TYPE_CHECKING:
+    from .refresh import GroupedRefresh
+
+logger = logging.getLogger(__name__)
+
+
+class CellLocator:
+    """Invoices no window shows (deleted, or changed too late) leave their (month, status)
+    cell off the checksum: this finds the partitions they were in, as cheaply as it can."""
+
+    def __init__(self, refresh: GroupedRefresh) -> None:
+        self.refresh = refresh
+
+    def localize(
+        self, cells: set[Cell], pending: list[Batch], api_counts: Counter
+    ) -> tuple[dict[date, set], set[date]]:
+        """The partitions behind each off cell. A month where listing a cell's customers would
+        cost as much as re-fetching it is refreshed whole; in a cell where it is cheaper, the
+        ids the cell lost are bisected (see missing.py); the other cells' customers are
+        listed, the API's invoices per customer compared with the warehouse's."""
+        if not self.refresh.settings.by_customer:
+            return {}, {month for month, _ in cells}
+        ours = self._customer_counts(cells, pending)
+        whole_too = {
+            month
+            for (month, _), customers in ours.items()
+            if pages(len(customers) + 1) >= pages(self.refresh.month_rows.get(month, 0))
+        }
+        cells = {cell for cell in cells if cell[0] not in whole_too}
+        left, to_list = self._bisect(cells, ours, api_counts)
+        listed = sorted(to_list, key=str)
+        # The listings are independent: asked at once, compared in order.
+        answers = ordered_map(self._customers_of_cell, listed, self.refresh.client.max_parallel)
+        for (month, status), theirs in zip(listed, answers, strict=True):
+            mine = ours[(month, status)]
+            for customer in set(theirs) | {c for c, n in mine.items() if n}:
+                if theirs.get(customer, 0) != mine.get(customer, 0):
+                    left.setdefault(month, set()).add(customer)
+        return left, whole_too
+
+    def _customer_counts(self, cells: set[Cell], pending: list[Batch]) -> dict[Cell, dict]:
+        """Invoices per customer of each cell, once `pending` is loaded."""
+        replaced = partitions_of(pending)
+        fetched: Counter = Counter()
+        for batch in pending:
+            for row in batch.rows:
+                fetched[(row_customer(row), row_month(row), row.get("status"))] += row_count(row)
+        counts: dict[Cell, dict] = {}
+        for month, status in cells:
+            mine = self.refresh.warehouse.customer_counts(self.refresh.provider_id, month, status)
+            for customer, m in replaced:
+                if m == month:
+                    mine[customer] = fetched[(customer, month, status)]
+            counts[(month, status)] = mine
+        return counts
+
+    def _bisect(
+        self, cells: set[Cell], ours: dict[Cell, dict], api_counts: Counter
+    ) -> tuple[dict[date, set], set[Cell]]:
+        """Partitions found by bisecting the ids of the cells where that is cheaper than
+        listing their customers, and the cells left to list."""
+        ledger, window = self.refresh.ledger, self.refresh.stats.window
+        if ledger is None or window is None or not cells:
+            return {}, cells
+        invoices = ledger.by_cell({month for month, _ in cells}, window[1])
+        chosen = {}
+        for cell in cells:
+            known = invoices.get(cell, [])
+            if worth_bisecting(len(known), len(known) - api_counts[cell], len(ours[cell])):
+                chosen[cell] = known
+        if not chosen:
+            return {}, cells
+        found, unexplained = locate_missing(chosen, api_counts, self._counts_above)
+        logger.info(
+            "provider %s: %d cells bisected by invoice id, %d partitions found",
+            self.refresh.provider_id,
+            len(chosen) - len(unexplained),
+            sum(len(customers) for customers in found.values()),
+        )
+        return found, (cells - chosen.keys()) | unexplained
+
+    def _counts_above(self, asked: Sequence[tuple[date, int]]) -> list[Counter]:
+        return list(ordered_map(self._count_above, asked, self.refresh.client.max_parallel))
+
+    def _count_above(self, probe: tuple[date, int]) -> Counter:
+        """Invoices per status of one due month whose id is above a threshold."""
+        month, threshold = probe
+        first, last = month_bounds(month, self.refresh.settings.start_date)
+        result = self.refresh.query(
+            [*PARTITION_MONTH_COLUMNS, "status"],
+            [*PARTITION_MONTH_COLUMNS, "status"],
+            due_date_gte=first.isoformat(),
+            due_date_lte=last.isoformat(),
+            id_gt=threshold,
+        )
+        counts: Counter = Counter()
+        for row in result.rows:
+            counts[row.get("status")] += row_count(row)
+        return counts
+
+    def _customers_of_cell(self, cell: Cell) -> dict[int, int]:
+        """Invoices per customer of one (due month, status), as the API counts them."""
+        month, status = cell
+        first, last = month_bounds(month, self.refresh.settings.start_date)
+        result = self.refresh.query(
+            [*PARTITION_MONTH_COLUMNS, "customer.id"],
+            [*PARTITION_MONTH_COLUMNS, "customer.id"],
+            due_date_gte=first.isoformat(),
+            due_date_lte=last.isoformat(),
+            status=status,
+        )
+        return {row_customer(row): row_count(row) for row in result.rows}
