@@ -191,7 +191,7 @@ class InvoiceRefresh:
         """Months whose invoices per status, once this batch is in, differ from the API's."""
         projected = Counter(self.warehouse.invoice_month_status_counts(self.provider_id))
         touched = {r["id"] for r in records} | set(deleted)
-        for month, status in self.warehouse.invoice_states(self.provider_id, touched).values():
+        for _, month, status in self.warehouse.invoice_states(self.provider_id, touched).values():
             projected[(month, status)] -= 1
         for record in records:
             projected[(record["due_month"], record["status"])] += 1

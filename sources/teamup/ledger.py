@@ -7,7 +7,6 @@ from typing import Any
 
 from .invoices import InvoiceRefresh
 from .missing import Cell, Invoice
-from .partitions import Partition
 
 
 class InvoiceLedger:
@@ -31,13 +30,15 @@ class InvoiceLedger:
             return {}
         changed = self._changed(until)
         warehouse, provider_id = self.invoices.warehouse, self.invoices.provider_id
-        before = warehouse.partitions_of_invoices(provider_id, [r["id"] for r in changed])
+        before = warehouse.invoice_states(provider_id, [r["id"] for r in changed])
         left: dict[date, set] = {}
         for record in changed:
-            old: Partition | None = before.get(record["id"])
-            now = (record["customer_id"], record["due_month"])
-            if old is not None and old[0] is not None and old != now:
-                left.setdefault(old[1], set()).add(old[0])
+            customer, month, _ = before.get(record["id"], (None, None, None))
+            if customer is not None and (customer, month) != (
+                record["customer_id"],
+                record["due_month"],
+            ):
+                left.setdefault(month, set()).add(customer)
         return left
 
     def by_cell(self, months: set[date], until: datetime) -> dict[Cell, list[Invoice]]:

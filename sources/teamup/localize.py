@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from .batches import Batch, partitions_of
@@ -16,7 +16,7 @@ from .partitions import month_bounds, pages
 from .settings import PARTITION_MONTH_COLUMNS
 
 if TYPE_CHECKING:
-    from .refresh import GroupedRefresh
+    from .refresh import GroupedRefresh, Ledger
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ class CellLocator:
     """Invoices no window shows (deleted, or changed too late) leave their (month, status)
     cell off the checksum: this finds the partitions they were in, as cheaply as it can."""
 
-    def __init__(self, refresh: GroupedRefresh) -> None:
-        self.refresh = refresh
+    def __init__(self, refresh: GroupedRefresh, ledger: Ledger | None, until: datetime) -> None:
+        self.refresh, self.ledger, self.until = refresh, ledger, until
 
     def localize(
         self, cells: set[Cell], pending: list[Batch], api_counts: Counter
@@ -76,10 +76,9 @@ class CellLocator:
     ) -> tuple[dict[date, set], set[Cell]]:
         """Partitions found by bisecting the ids of the cells where that is cheaper than
         listing their customers, and the cells left to list."""
-        ledger, window = self.refresh.ledger, self.refresh.stats.window
-        if ledger is None or window is None or not cells:
+        if self.ledger is None or not cells:
             return {}, cells
-        invoices = ledger.by_cell({month for month, _ in cells}, window[1])
+        invoices = self.ledger.by_cell({month for month, _ in cells}, self.until)
         chosen = {}
         for cell in cells:
             known = invoices.get(cell, [])

@@ -79,7 +79,6 @@ class GroupedRefresh:
         self.settings = settings
         self.stats = RefreshStats()
         self.progress = progress or Progress.silent()
-        self.ledger: Ledger | None = None
 
     @cached_property
     def month_rows(self) -> dict[date, int]:
@@ -147,7 +146,6 @@ class GroupedRefresh:
         window's invoices left are replaced with those discovery names, and lost invoices
         are looked for by id before any customers are listed.
         """
-        self.ledger = ledger
         api_counts, server_now = self.checksum()
         self.stats.api_counts, self.stats.server_now = api_counts, server_now
         until = server_now - self.settings.lag
@@ -167,7 +165,8 @@ class GroupedRefresh:
         # Invoices deleted or re-dated out of a month show in no window, only in the checksum:
         # find the partitions they left (or, where cheaper, refresh their month whole).
         off = self._cells_off_checksum(api_counts, pending, whole)
-        left, whole_too = CellLocator(self).localize(off, pending, api_counts)
+        locator = CellLocator(self, ledger, until)
+        left, whole_too = locator.localize(off, pending, api_counts)
         self.stats.lost_partitions = left
         more, whole_also = self._fetch_partitions(left, skip=partitions_of(pending))
         pending += more

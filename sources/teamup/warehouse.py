@@ -35,7 +35,7 @@ class Warehouse(Protocol):
 
     def invoice_states(
         self, provider_id: int, ids: Iterable[int]
-    ) -> dict[int, tuple[date, str]]: ...
+    ) -> dict[int, tuple[int, date, str]]: ...
 
     def invoice_ids(
         self,
@@ -46,10 +46,6 @@ class Warehouse(Protocol):
 
     def invoice_partitions(
         self, provider_id: int, partitions: Iterable[Partition]
-    ) -> dict[int, Partition]: ...
-
-    def partitions_of_invoices(
-        self, provider_id: int, ids: Iterable[int]
     ) -> dict[int, Partition]: ...
 
     def invoice_cells(
@@ -83,16 +79,13 @@ class EmptyWarehouse:
     def invoice_month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]:
         return {}
 
-    def invoice_states(self, provider_id: int, ids: Iterable[int]) -> dict[int, tuple[date, str]]:
+    def invoice_states(self, provider_id, ids):  # type: ignore[no-untyped-def]
         return {}
 
     def invoice_ids(self, provider_id, months=None, partitions=None):  # type: ignore[no-untyped-def]
         return {}
 
     def invoice_partitions(self, provider_id, partitions):  # type: ignore[no-untyped-def]
-        return {}
-
-    def partitions_of_invoices(self, provider_id, ids):  # type: ignore[no-untyped-def]
         return {}
 
     def invoice_cells(self, provider_id, months):  # type: ignore[no-untyped-def]
@@ -226,18 +219,21 @@ class SqlWarehouse:
         )
         return {(month, status): int(count) for month, status, count in rows}
 
-    def invoice_states(self, provider_id: int, ids: Iterable[int]) -> dict[int, tuple[date, str]]:
+    def invoice_states(
+        self, provider_id: int, ids: Iterable[int]
+    ) -> dict[int, tuple[int, date, str]]:
+        """Customer, due month and status of each of these invoices that is loaded."""
         wanted = sorted(set(ids))
         if not wanted:
             return {}
         rows = self._query(
-            "select id, due_month, status from {table} where provider_id = %s "
+            "select id, customer_id, due_month, status from {table} where provider_id = %s "
             "and id in (select unnest(%s::bigint[]))",
             provider_id,
             wanted,
             table_name=INVOICES_TABLE,
         )
-        return {invoice: (month, status) for invoice, month, status in rows}
+        return {invoice: (customer, month, status) for invoice, customer, month, status in rows}
 
     def invoice_ids(
         self,
@@ -285,20 +281,6 @@ class SqlWarehouse:
             table_name=INVOICES_TABLE,
         )
         return {i: (c, m) for i, c, m in rows if (c, m) in keep}
-
-    def partitions_of_invoices(self, provider_id: int, ids: Iterable[int]) -> dict[int, Partition]:
-        """The partition, (customer, due month), of each of these invoices that is loaded."""
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-        rows = self._query(
-            "select id, customer_id, due_month from {table} where provider_id = %s "
-            "and id in (select unnest(%s::bigint[]))",
-            provider_id,
-            wanted,
-            table_name=INVOICES_TABLE,
-        )
-        return {i: (c, m) for i, c, m in rows}
 
     def invoice_cells(
         self, provider_id: int, months: Iterable[date]
