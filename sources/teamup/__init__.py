@@ -17,6 +17,8 @@ from .exceptions import ConfigurationError, MalformedResponseError
 from .hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
 from .invoices import InvoiceBatch
 from .normalize import (
+    as_extract_values,
+    customer_details,
     customer_record,
     grouped_record,
     report_column_records,
@@ -37,6 +39,10 @@ from .settings import (
 from .warehouse import EmptyWarehouse, Warehouse
 
 logger = logging.getLogger(__name__)
+
+# Values arrive as text where the column is typed (normalize.as_extract_values): one that
+# would not convert to its column's type fails the load, never lands in a variant column.
+TYPES_FROZEN = {"data_type": "freeze"}
 
 
 def parse_provider_ids(value: str | int | Sequence[Any] | None) -> list[int | None]:
@@ -112,6 +118,7 @@ def teamup_source(
     limiter = make_limiter(max_requests_per_second, rate_limit_window_seconds)
     known: Warehouse = warehouse or EmptyWarehouse()
     seen_headers: list[dict[str, Any]] = []
+    written_customers: dict[tuple[int, int], tuple[Any, ...]] = {}
 
     @dlt.resource(selected=False)
     def grouped_batches() -> Iterator[Batch | InvoiceBatch]:
@@ -137,6 +144,7 @@ def teamup_source(
         file_format=loader_file_format,
         merge_key="partition_key",
         columns=GROUPED_COLUMN_HINTS,
+        schema_contract=TYPES_FROZEN,
     )
     def invoices_grouped(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
         if not isinstance(batch, Batch):
@@ -163,8 +171,17 @@ def teamup_source(
     def customers(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
         if not isinstance(batch, Batch):
             return
-        found = (customer_record(row, batch.provider_id) for row in batch.rows)
-        yield list({record["id"]: record for record in found if record}.values())
+        # A customer comes with each of its groups, a dozen or more per full load: it is
+        # written once a run, and again only if its name or email changed since.
+        fresh = {}
+        for row in batch.rows:
+            record = customer_record(row, batch.provider_id)
+            if record is not None:
+                key, details = (batch.provider_id, record["id"]), customer_details(record)
+                if written_customers.get(key) != details:
+                    written_customers[key] = details
+                    fresh[record["id"]] = record
+        yield list(fresh.values())
 
     @dlt.transformer(
         data_from=grouped_batches,
@@ -186,6 +203,7 @@ def teamup_source(
         file_format=loader_file_format,
         primary_key=("provider_id", "id"),
         columns=INVOICE_COLUMN_HINTS,
+        schema_contract=TYPES_FROZEN,
     )
     def invoices(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
         if not isinstance(batch, InvoiceBatch):
@@ -194,7 +212,7 @@ def teamup_source(
             {"provider_id": batch.provider_id, "id": i, "is_deleted": True}
             for i in batch.deleted_ids
         ]
-        yield [*gone, *batch.records]
+        yield [*gone, *map(as_extract_values, batch.records)]
 
     return [grouped_batches, invoices_grouped, customers, report_columns, invoices]
 

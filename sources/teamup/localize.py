@@ -82,7 +82,8 @@ class CellLocator:
         chosen = {}
         for cell in cells:
             known = invoices.get(cell, [])
-            if worth_bisecting(len(known), len(known) - api_counts[cell], len(ours[cell])):
+            listed = sum(1 for n in ours[cell].values() if n)  # customers a listing would show
+            if worth_bisecting(len(known), len(known) - api_counts[cell], listed):
                 chosen[cell] = known
         if not chosen:
             return {}, cells

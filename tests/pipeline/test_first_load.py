@@ -48,6 +48,13 @@ def test_customers_keep_their_awkward_names(harness):
     )
 
 
+def test_each_customer_is_written_once_a_run(harness):
+    """A customer comes with every month it was invoiced in; the load writes it once."""
+    summary = harness.load()
+    invoiced = {i.customer_id for i in harness.sandbox.invoices()}
+    assert summary.rows_loaded["customers"] == len(invoiced)
+
+
 def invoiced_names(harness) -> set[str]:
     invoiced = {i.customer_id for i in harness.sandbox.invoices()}
     return {c.name for c in harness.sandbox.customers() if c.id in invoiced}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sandbox.generate import PROVIDERS
+from sources.teamup.normalize import as_extract_values
 
 MONEY = {
     "total_amount": "total",
@@ -56,6 +57,26 @@ def test_every_invoice_with_its_money_to_the_cent(harness):
     assert loaded_rows(harness) == expected_rows(harness.sandbox)
 
 
+def test_money_and_dates_reach_dlt_as_exact_text():
+    paid = datetime(2026, 1, 31, 23, 59, 59, 123000, tzinfo=UTC)
+    record = {
+        "total_amount": Decimal("9999999999999999.99"),
+        "tax_amount": Decimal("-0.10"),
+        "due_date": date(2026, 1, 31),
+        "paid_at": paid,
+        "refund_date": None,
+        "id": 7,
+    }
+    assert as_extract_values(record) == {
+        "total_amount": "9999999999999999.99",
+        "tax_amount": "-0.10",
+        "due_date": "2026-01-31",
+        "paid_at": paid,  # timestamps stay datetimes (see as_extract_values)
+        "refund_date": None,
+        "id": 7,
+    }
+
+
 def test_money_columns_are_decimal_18_2(harness):
     harness.load()
     types = dict(
@@ -66,6 +87,9 @@ def test_money_columns_are_decimal_18_2(harness):
     )
     assert {types[column] for column in MONEY} == {"DECIMAL(18,2)"}
     assert types["paid_at"] == "TIMESTAMP WITH TIME ZONE"
+    # money and dates reach dlt as text (normalize.as_extract_values): typed, no variants
+    assert types["due_date"] == types["due_month"] == types["refund_date"] == "DATE"
+    assert [column for column in types if "__v_" in column] == []
 
 
 def test_amounts_too_long_for_a_float_arrive_exact(harness):
