@@ -22,24 +22,29 @@ class InvoiceLedger:
         assert self.watermark is not None
         return self.invoices.changed_in(self.watermark - self.overlap, until)
 
-    def departures(self, until: datetime) -> dict[date, set]:
-        """Partitions invoices changed in the window have left (re-dated into another month,
-        or moved to another customer), by month: the grouped refresh replaces them with the
-        ones discovery names, so no checksum listing has to find them."""
-        if self.watermark is None:
-            return {}
+    def touched(self, since: datetime, until: datetime) -> dict[date, set] | None:
+        """The partitions, by due month, that invoices updated in [since, until] are in now or
+        were in before (re-dated into another month, or moved to another customer).
+
+        The grouped report's discovery names the first kind at the cost of its own pages over
+        the window; the invoice-level window, read once a run anyway, names both. Both reports
+        count the same invoices and stamp the same updated_at. None when it cannot stand in:
+        its window starts after `since` (a first invoice-level load), or an invoice in it has
+        no customer (no partition to name)."""
+        if self.watermark is None or self.watermark - self.overlap > since:
+            return None
         changed = self._changed(until)
+        if any(record["customer_id"] is None for record in changed):
+            return None
         warehouse, provider_id = self.invoices.warehouse, self.invoices.provider_id
         before = warehouse.invoice_states(provider_id, [r["id"] for r in changed])
-        left: dict[date, set] = {}
+        touched: dict[date, set] = {}
         for record in changed:
+            touched.setdefault(record["due_month"], set()).add(record["customer_id"])
             customer, month, _ = before.get(record["id"], (None, None, None))
-            if customer is not None and (customer, month) != (
-                record["customer_id"],
-                record["due_month"],
-            ):
-                left.setdefault(month, set()).add(customer)
-        return left
+            if customer is not None:
+                touched.setdefault(month, set()).add(customer)
+        return touched
 
     def by_cell(self, months: set[date], until: datetime) -> dict[Cell, list[Invoice]]:
         """Each (due month, status)'s invoices, (id, customer) by id, as the API holds them

@@ -12,8 +12,7 @@ from .batches import Batch, partitions_of
 from .concurrency import ordered_map
 from .missing import Cell, locate_missing, worth_bisecting
 from .normalize import row_count, row_customer, row_month
-from .partitions import month_bounds, pages
-from .settings import PARTITION_MONTH_COLUMNS
+from .partitions import pages
 
 if TYPE_CHECKING:
     from .refresh import GroupedRefresh, Ledger
@@ -102,28 +101,13 @@ class CellLocator:
     def _count_above(self, probe: tuple[date, int]) -> Counter:
         """Invoices per status of one due month whose id is above a threshold."""
         month, threshold = probe
-        first, last = month_bounds(month, self.refresh.settings.start_date)
-        result = self.refresh.query(
-            [*PARTITION_MONTH_COLUMNS, "status"],
-            [*PARTITION_MONTH_COLUMNS, "status"],
-            due_date_gte=first.isoformat(),
-            due_date_lte=last.isoformat(),
-            id_gt=threshold,
-        )
         counts: Counter = Counter()
-        for row in result.rows:
+        for row in self.refresh.month_query(month, ["status"], id_gt=threshold).rows:
             counts[row.get("status")] += row_count(row)
         return counts
 
     def _customers_of_cell(self, cell: Cell) -> dict[int, int]:
         """Invoices per customer of one (due month, status), as the API counts them."""
         month, status = cell
-        first, last = month_bounds(month, self.refresh.settings.start_date)
-        result = self.refresh.query(
-            [*PARTITION_MONTH_COLUMNS, "customer.id"],
-            [*PARTITION_MONTH_COLUMNS, "customer.id"],
-            due_date_gte=first.isoformat(),
-            due_date_lte=last.isoformat(),
-            status=status,
-        )
+        result = self.refresh.month_query(month, ["customer.id"], status=status)
         return {row_customer(row): row_count(row) for row in result.rows}

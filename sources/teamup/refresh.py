@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 class Ledger(Protocol):
     """What the invoice-level report knows (ledger.InvoiceLedger), given the window's end."""
 
-    def departures(self, until: datetime) -> dict[date, set]: ...
+    def touched(self, since: datetime, until: datetime) -> dict[date, set] | None: ...
 
     def by_cell(self, months: set[date], until: datetime) -> dict[Cell, list[Invoice]]: ...
 
@@ -99,6 +99,18 @@ class GroupedRefresh:
         # query. A month refresh's rows only go to grouped_record, which checks them itself.
         check = check_customer_row if self._by_customer(columns) else check_row
         return self.client.query(GROUPED_ENDPOINT, params, check if checked else None)
+
+    def month_query(self, month: date, columns: Sequence[str], **filters: Any) -> QueryResult:
+        """One due month's invoices grouped (and sorted) by month and `columns`."""
+        first, last = month_bounds(month, self.settings.start_date)
+        grouping = [*PARTITION_MONTH_COLUMNS, *columns]
+        return self.query(
+            grouping,
+            grouping,
+            due_date_gte=first.isoformat(),
+            due_date_lte=last.isoformat(),
+            **filters,
+        )
 
     @staticmethod
     def _by_customer(columns: Sequence[str]) -> bool:
@@ -142,9 +154,9 @@ class GroupedRefresh:
     ) -> Iterator[Batch | datetime]:
         """Yield batches, then (last) the new watermark: the end of the window read.
 
-        ledger: the invoice-level report's view, when it is loaded too. The partitions the
-        window's invoices left are replaced with those discovery names, and lost invoices
-        are looked for by id before any customers are listed.
+        ledger: the invoice-level report's view, when it is loaded too. Its window names the
+        partitions its invoices are in and the ones they left, so discovery costs nothing;
+        and lost invoices are looked for by id before any customers are listed.
         """
         api_counts, server_now = self.checksum()
         self.stats.api_counts, self.stats.server_now = api_counts, server_now
@@ -157,10 +169,8 @@ class GroupedRefresh:
             return
         since = watermark - self.settings.overlap
         self.stats.window = (since, until)
-        changed = self.discover(since, until)
-        if ledger is not None and self.settings.by_customer:
-            for month, customers in ledger.departures(until).items():
-                changed.setdefault(month, set()).update(customers)
+        touched = ledger.touched(since, until) if ledger and self.settings.by_customer else None
+        changed = self.discover(since, until) if touched is None else touched
         pending, whole = self._fetch_partitions(changed)
         # Invoices deleted or re-dated out of a month show in no window, only in the checksum:
         # find the partitions they left (or, where cheaper, refresh their month whole).
