@@ -22,8 +22,11 @@ def die_when(path_glob: str, root: Path) -> None:
     """Watch for a file of the load package's, then die: the step is under way."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if any(root.glob(path_glob)):
-            die()
+        try:
+            if any(root.glob(path_glob)):
+                die()
+        except FileNotFoundError:
+            pass  # dlt removed a folder the glob was walking: look again
         time.sleep(0.001)
 
 
