@@ -20,6 +20,21 @@ from pathlib import Path
 from sandbox import Sandbox
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+
+
+def run_environment(base_url: str, token: str, work: Path) -> dict[str, str]:
+    """The settings of a benchmarked run: the sandbox, a fresh warehouse and dlt directory in
+    `work`, no telemetry, and no client-side rate limit (the sandbox has none either)."""
+    return {
+        "SOURCES__TEAMUP__BASE_URL": base_url,
+        "SOURCES__TEAMUP__API_TOKEN": token,
+        "SOURCES__TEAMUP__MAX_REQUESTS_PER_SECOND": "0",
+        "DESTINATION__DUCKDB__CREDENTIALS": str(work / "warehouse.duckdb"),
+        "DLT_DATA_DIR": str(work / "dlt"),
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+    }
+
+
 CHANGED_SHARE = 0.005
 RECENT_SHARE = 0.9
 
@@ -69,17 +84,7 @@ def measure(size: int) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as work, Sandbox(seed=7, invoices=size, now=NOW) as sandbox:
         os.chdir(work)
-        os.environ.update(
-            {
-                "SOURCES__TEAMUP__BASE_URL": sandbox.base_url,
-                "SOURCES__TEAMUP__API_TOKEN": sandbox.token,
-                "DESTINATION__DUCKDB__CREDENTIALS": str(Path(work) / "warehouse.duckdb"),
-                "DLT_DATA_DIR": str(Path(work) / "dlt"),
-                "RUNTIME__DLTHUB_TELEMETRY": "false",
-                # Requests are counted, not timed: the client-side limit would only wait.
-                "SOURCES__TEAMUP__MAX_REQUESTS_PER_SECOND": "0",
-            }
-        )
+        os.environ.update(run_environment(sandbox.base_url, sandbox.token, Path(work)))
         started = time.monotonic()
         full = main.load()
         full_seconds = time.monotonic() - started

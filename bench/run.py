@@ -28,7 +28,7 @@ from pathlib import Path
 from subprocess import Popen
 from typing import Any
 
-from .nightly_budget import NOW
+from .nightly_budget import NOW, run_environment
 from .sandbox_process import SandboxProcess
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -75,12 +75,7 @@ def measure(size: int, latency: bool) -> dict[str, Any]:
         work = Path(scratch)
         env = {
             **os.environ,
-            "SOURCES__TEAMUP__BASE_URL": sandbox.base_url,
-            "SOURCES__TEAMUP__API_TOKEN": sandbox.token,
-            "SOURCES__TEAMUP__MAX_REQUESTS_PER_SECOND": "0",
-            "DESTINATION__DUCKDB__CREDENTIALS": str(work / "warehouse.duckdb"),
-            "DLT_DATA_DIR": str(work / "dlt"),
-            "RUNTIME__DLTHUB_TELEMETRY": "false",
+            **run_environment(sandbox.base_url, sandbox.token, work),
             "DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG": json.dumps(DUCKDB_SETTINGS),
         }
         figures: dict[str, Any] = {"invoices": size}

@@ -214,8 +214,8 @@ class ReportClient:
 
 def _read_environment_once(session: requests.Session, base_url: str) -> None:
     """requests reads the proxy and CA-bundle variables again on every request, scanning all
-    of os.environ each time (a tenth of the client's CPU in a full load): read them once, the
-    way requests does, then stop it (netrc, its third use, never applies: we send auth)."""
+    of os.environ twice each time: read them once, the way requests does, then stop it
+    (netrc, its third use of the environment, never applies: we send our own auth)."""
     session.proxies.update(requests.utils.get_environ_proxies(base_url))
     if session.verify is True:
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")

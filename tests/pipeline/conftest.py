@@ -67,6 +67,14 @@ class Harness:
     def backfill(self, first: date, last: date) -> main.RunSummary:
         return main.backfill(first, last)
 
+    def settled(self) -> None:
+        """Where a night starts: a full load, the run that picks up what the first one's lag
+        left for later, then a few minutes."""
+        self.load()
+        self.later(minutes=60)
+        self.load()
+        self.later()
+
     def later(self, minutes: int = 5) -> None:
         """Move the sandbox clock past the run's lag, as the next night would."""
         self.sandbox.clock.advance(minutes=minutes)

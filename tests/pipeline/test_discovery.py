@@ -13,15 +13,8 @@ def grouped_window_requests(harness) -> list:
     ]
 
 
-def loaded_twice(harness) -> None:
-    harness.load()
-    harness.later(minutes=60)
-    harness.load()  # what the first load's lag left for later
-    harness.later()
-
-
 def test_a_night_of_changes_asks_no_grouped_window(harness):
-    loaded_twice(harness)
+    harness.settled()
     invoices = sorted(harness.sandbox.invoices(), key=lambda i: i.id)
     unpaid = [i for i in invoices if i.status in ("open", "upcoming")]
     harness.sandbox.pay(unpaid[0].id)
@@ -38,7 +31,7 @@ def test_a_night_of_changes_asks_no_grouped_window(harness):
 
 def test_an_invoice_without_a_customer_brings_the_grouped_window_back(harness):
     """Such an invoice names no partition: the grouped report's own discovery is asked."""
-    loaded_twice(harness)
+    harness.settled()
     paid = next(i for i in harness.sandbox.invoices() if i.status == "open")
     harness.sandbox.pay(paid.id)
     harness.later()

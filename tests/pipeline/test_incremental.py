@@ -154,10 +154,7 @@ def test_the_watermark_moves_to_the_window_end(harness):
 
 def test_a_deleted_unpaid_invoice_costs_its_partition_not_its_month(make_harness):
     harness = make_harness(invoices=8000)  # months of several pages: whole ones cost more
-    harness.load()
-    harness.later(minutes=60)
-    harness.load()
-    harness.later()
+    harness.settled()
     victim = _first(harness.sandbox, status="upcoming")
     harness.sandbox.delete_invoice(victim.id)
     harness.later()

@@ -129,10 +129,7 @@ def test_invoices_follow_changes_deletions_and_refunds(harness):
 
 def test_a_deleted_invoice_is_found_without_refetching_its_month(make_harness):
     harness = make_harness(invoices=8000)
-    harness.load()
-    harness.later(minutes=60)
-    harness.load()
-    harness.later()
+    harness.settled()
     victim = next(i for i in harness.sandbox.invoices() if i.status == "upcoming")
     harness.sandbox.delete_invoice(victim.id)
     harness.later()

@@ -122,10 +122,7 @@ def test_a_paid_invoice_deleted_from_a_busy_month_is_found_without_listing_custo
     of the one the API lost are bisected instead, and the tables still equal a fresh load."""
     monkeypatch.setenv("SOURCES__TEAMUP__MAX_REQUESTS_PER_SECOND", "0")  # 30k: no waiting
     harness = make_harness(invoices=30000)
-    harness.load()
-    harness.later(minutes=60)
-    harness.load()
-    harness.later()
+    harness.settled()
     paid = [i for i in harness.sandbox.invoices() if i.status == "paid" and not i.is_credit_note]
     busiest = Counter(i.due_date.replace(day=1) for i in paid).most_common(1)[0][0]
     gone = sorted(i.id for i in paid if i.due_date.replace(day=1) == busiest)[123]

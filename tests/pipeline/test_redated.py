@@ -36,10 +36,7 @@ def assert_no_tombstone_beside_a_record() -> None:
 
 def test_an_invoice_moved_to_the_next_month_stays_loaded(make_harness):
     harness = make_harness(invoices=8000)
-    harness.load()
-    harness.later(minutes=60)
-    harness.load()
-    harness.later()
+    harness.settled()
     # An unpaid invoice late in a busy month, moved two weeks on: its old partition lost it,
     # which only the checksum shows, and its new month has it in the updated_at window.
     moved = next(
@@ -86,10 +83,7 @@ def test_a_deletion_beside_a_change_in_one_partition_is_found_by_its_ids(make_ha
     the invoice-level side sees its invoices no longer add up and checks its ids, rather
     than fetching the whole month again."""
     harness = make_harness(invoices=8000)
-    harness.load()
-    harness.later(minutes=60)
-    harness.load()
-    harness.later()
+    harness.settled()
     by_partition: dict = {}
     for invoice in sorted(harness.sandbox.invoices(), key=lambda i: i.id):
         if invoice.status in ("open", "upcoming"):
@@ -115,10 +109,7 @@ def test_the_partition_a_re_dated_invoice_left_is_known_without_listing_customer
     """The invoice-level window says where the invoice was: its old partition is replaced
     with the new one, and no (month, status) listing has to look for it."""
     harness = make_harness(invoices=8000)
-    harness.load()
-    harness.later(minutes=60)
-    harness.load()
-    harness.later()
+    harness.settled()
     moved = next(
         i
         for i in sorted(harness.sandbox.invoices(), key=lambda i: i.id)
