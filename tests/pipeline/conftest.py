@@ -75,6 +75,15 @@ class Harness:
         self.load()
         self.later()
 
+    def invoice_month_refetches(self) -> list:
+        """Invoice-level requests since the log was cleared that read a month whole (neither
+        the updated_at window nor a `customers` fetch of some partitions)."""
+        return [
+            e
+            for e in self.sandbox.log.requests("invoices")
+            if "customers" not in e.info.params and "updated_at_gte" not in e.info.params
+        ]
+
     def later(self, minutes: int = 5) -> None:
         """Move the sandbox clock past the run's lag, as the next night would."""
         self.sandbox.clock.advance(minutes=minutes)
