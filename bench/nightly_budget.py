@@ -16,6 +16,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from sandbox import Sandbox
 
@@ -39,8 +40,13 @@ CHANGED_SHARE = 0.005
 RECENT_SHARE = 0.9
 
 
-def change_a_night(sandbox: Sandbox, rng: random.Random) -> int:
-    """Change 0.5% of the invoices, as one night would; returns how many.
+class Night(NamedTuple):
+    changed: int  # invoices changed, added or deleted
+    deleted: int  # of those, deleted: no window shows them, only the checksum's counts
+
+
+def change_a_night(sandbox: Sandbox, rng: random.Random) -> Night:
+    """Change 0.5% of the invoices, as one night would.
 
     Nine in ten changes touch invoices due within 45 days of today: payments, failed cards,
     new upcoming invoices, refunds, and deletions or new due dates of unpaid ones. One in ten
@@ -76,7 +82,7 @@ def change_a_night(sandbox: Sandbox, rng: random.Random) -> int:
             sandbox.refund(invoice.id)
         else:
             sandbox.set_status(invoice.id, "voided" if pool is invoices else "failed")
-    return count
+    return Night(count, len(gone))
 
 
 def measure(size: int) -> dict[str, float]:
@@ -91,7 +97,7 @@ def measure(size: int) -> dict[str, float]:
         sandbox.clock.advance(hours=12)
         main.load()  # what the first load's lag left for later
         sandbox.clock.advance(hours=12)
-        changed = change_a_night(sandbox, random.Random(size))
+        changed, _ = change_a_night(sandbox, random.Random(size))
         sandbox.clock.advance(hours=1)
         started = time.monotonic()
         nightly = main.load()

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from sandbox import Sandbox
 from sandbox.reports import REPORTS
 
-from .nightly_budget import change_a_night
+from .nightly_budget import Night, change_a_night
 
 ENDPOINT_PATHS = {report.name: path for path, report in REPORTS.items()}
 
@@ -97,8 +97,8 @@ class SandboxProcess:
     def advance(self, hours: float) -> None:
         self.call("advance", hours)
 
-    def change_a_night(self, seed: int) -> int:
-        return self.call("night", seed)
+    def change_a_night(self, seed: int) -> Night:
+        return Night(*self.call("night", seed))
 
     def faults(self, latency: float = 0.0, per_second: float | None = None) -> None:
         self.call("faults", latency, per_second)

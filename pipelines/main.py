@@ -52,15 +52,19 @@ class RunSummary:
     seconds: float
     windows: dict[str, tuple[str, str]] = field(default_factory=dict)
     watermarks: dict[str, str] = field(default_factory=dict)
+    # of `requests`, those spent finding invoices deleted without a trace (no deletion feed)
+    search_requests: int = 0
     views_built: list[str] = field(default_factory=list)
     # due months whose invoice counts differ between invoices_grouped and invoices
     mismatched_months: list[MonthMismatch] = field(default_factory=list)
 
     def line(self) -> str:
         rows = ", ".join(f"{table} {n}" for table, n in self.rows_loaded.items()) or "none"
+        searched = f" ({self.search_requests} finding deleted invoices)"
         return (
             f"{self.mode}: {self.months_refreshed} months and {self.partitions_refreshed} "
-            f"partitions refreshed, {self.requests} requests, rows written: {rows}, "
+            f"partitions refreshed, {self.requests} requests"
+            f"{searched if self.search_requests else ''}, rows written: {rows}, "
             f"{self.seconds:.1f}s"
         )
 
@@ -136,6 +140,7 @@ def _run(
             summary = RunSummary(
                 mode=mode,
                 requests=stats.requests,
+                search_requests=stats.search_requests,
                 months_refreshed=stats.months_refreshed,
                 partitions_refreshed=stats.partitions_refreshed,
                 rows_loaded=_rows_loaded(pipeline),

@@ -52,6 +52,7 @@ class RefreshStats:
     api_counts: Counter = field(default_factory=Counter)
     server_now: datetime | None = None
     lost_partitions: dict[date, set] = field(default_factory=dict)  # deficits localized
+    search_requests: int = 0  # spent finding the partitions behind cells off the checksum
     # Partitions refreshed one by one, and the invoices the API has in each now: the
     # invoice-level refresh checks the ids of those whose invoices would not add up.
     refreshed: Counter = field(default_factory=Counter)

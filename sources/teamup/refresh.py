@@ -176,8 +176,9 @@ class GroupedRefresh:
         # Invoices deleted or re-dated out of a month show in no window, only in the checksum:
         # find the partitions they left (or, where cheaper, refresh their month whole).
         off = self._cells_off_checksum(api_counts, pending, whole)
-        locator = CellLocator(self, ledger, until)
-        left, whole_too = locator.localize(off, pending, api_counts)
+        before = self.client.requests_made
+        left, whole_too = CellLocator(self, ledger, until).localize(off, pending, api_counts)
+        self.stats.search_requests = self.client.requests_made - before
         self.stats.lost_partitions = left
         more, whole_also = self._fetch_partitions(left, skip=partitions_of(pending))
         pending += more

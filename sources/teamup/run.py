@@ -23,6 +23,7 @@ class RunStats:
     """Filled in while the source runs; read by the caller afterwards."""
 
     requests: int = 0
+    search_requests: int = 0  # of those, spent finding invoices deleted without a trace
     months_refreshed: int = 0
     partitions_refreshed: int = 0
     windows: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -77,6 +78,7 @@ class ProviderRun:
         finally:
             stats, found = self.run_stats, self.refresh.stats
             stats.requests += self.client.requests_made
+            stats.search_requests += found.search_requests
             stats.months_refreshed += len(found.months_refreshed)
             stats.partitions_refreshed += found.partitions_refreshed
             if found.window:

@@ -129,10 +129,39 @@ def test_a_paid_invoice_deleted_from_a_busy_month_is_found_without_listing_custo
     harness.sandbox.delete_invoice(gone)
     harness.later()
     harness.sandbox.log.clear()
-    harness.load()
+    summary = harness.load()
     grouped = harness.sandbox.log.requests("invoices.grouped")
     assert [e for e in grouped if "status" in e.info.params] == []  # no customers listed
     probes = [e for e in grouped if "id_gt" in e.info.params]
     assert 0 < len(probes) <= 8
+    assert summary.search_requests == len(probes)
+    assert f"({len(probes)} finding deleted invoices)" in summary.line()
     assert harness.query("select count(*) from teamup.invoices where id = ?", gone) == [(0,)]
+    harness.assert_exact()
+
+
+def test_the_summary_counts_the_requests_spent_finding_deleted_invoices(make_harness):
+    """A night that deletes nothing spends none; one that deletes an open invoice says how
+    many of its requests went to finding it (listings or id probes, as logged)."""
+    harness = make_harness(invoices=8000)
+    harness.settled()
+    harness.sandbox.pay(next(i.id for i in harness.sandbox.invoices() if i.status == "open"))
+    harness.later()
+    quiet = harness.load()
+    assert quiet.search_requests == 0
+    assert "finding deleted" not in quiet.line()
+    invoices = harness.sandbox.invoices()
+    busiest = Counter(i.due_date.replace(day=1) for i in invoices).most_common(1)[0][0]
+    harness.sandbox.delete_invoice(
+        next(i.id for i in invoices if i.status == "open" and i.due_date.replace(day=1) == busiest)
+    )
+    harness.later()
+    harness.sandbox.log.clear()
+    summary = harness.load()
+    searched = [
+        e
+        for e in harness.sandbox.log.requests("invoices.grouped")
+        if "status" in e.info.params or "id_gt" in e.info.params
+    ]
+    assert summary.search_requests == len(searched) > 0
     harness.assert_exact()
