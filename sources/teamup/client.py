@@ -10,9 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from dlt.common.jsonpath import compile_path
@@ -24,21 +23,17 @@ from requests.adapters import HTTPAdapter
 
 from .concurrency import RateLimiter
 from .exceptions import (
-    ApiError,
-    ApiUnavailableError,
-    AuthenticationError,
-    BadRequestError,
     ConfigurationError,
     MalformedResponseError,
     NetworkError,
 )
 from .partitions import pages
+from .responses import RowCheck, api_error, check_rows, describe, page_body, server_clock
 from .settings import PAGE_SIZE, QUERY_ATTEMPTS, ROWS_IN_MEMORY
 from .spool import SpooledRows
 
 logger = logging.getLogger(__name__)
 
-RowCheck = Callable[[Mapping[str, Any]], None]
 # Compiled once: dlt compiles a string path with a new parser on every page (a tenth of a
 # full load's CPU in the extract).
 ROWS, TOTAL = compile_path("rows"), compile_path("total")
@@ -183,19 +178,19 @@ class ReportClient:
             for page in self.rest.paginate(
                 endpoint, params=dict(params), paginator=paginator, data_selector=ROWS
             ):
-                body = _page_body(page.response, endpoint, params, len(rows))
+                body = page_body(page.response, endpoint, params, len(rows))
                 if total is None:
                     total, headers = body["total"], body.get("column_headers", [])
-                    server_time = _server_time(page.response)
+                    server_time = server_clock(page.response)
                 elif body["total"] != total:
                     raise _InconsistentPages(f"total changed from {total} to {body['total']}")
                 if not body["rows"] and len(rows) < total:
                     raise _InconsistentPages(f"empty page at offset {len(rows)} of {total}")
                 if check is not None:
-                    _check_rows(check, body["rows"], params)
+                    check_rows(check, body["rows"], params)
                 rows.add(body["rows"])
         except requests.HTTPError as error:
-            raise _http_error(error, endpoint, params) from None
+            raise api_error(error, endpoint, params) from None
         except (requests.ConnectionError, requests.Timeout) as error:
             logger.debug("connection failure", exc_info=True)
             raise NetworkError(
@@ -221,92 +216,3 @@ def _read_environment_once(session: requests.Session, base_url: str) -> None:
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         session.verify = bundle or True
     session.trust_env = False
-
-
-def _check_rows(check: RowCheck, rows: list[dict[str, Any]], params: Mapping[str, Any]) -> None:
-    try:
-        for row in rows:
-            check(row)
-    except MalformedResponseError as error:
-        raise error.at(describe(params)) from None
-
-
-def describe(params: Mapping[str, Any], **extra: Any) -> str:
-    """A request's parameters as a short query string, for error messages (nothing secret).
-
-    What tells requests apart (paging, filters) comes first; the long column lists last."""
-    long_lists = ("columns", "sort")
-    ordered = {**extra, **{k: v for k, v in params.items() if k not in long_lists}}
-    ordered.update({k: params[k] for k in long_lists if k in params})
-    shown = {
-        k: ",".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in ordered.items()
-    }
-    text = urlencode(shown, safe=",:")
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _page_body(
-    response: requests.Response, endpoint: str, params: Mapping[str, Any], offset: int
-) -> dict[str, Any]:
-    body = response.json()
-    problem = None
-    if not isinstance(body, dict):
-        problem = "the page is not a JSON object"
-    elif not isinstance(body.get("total"), int) or isinstance(body.get("total"), bool):
-        problem = "the page has no integer `total`"
-    elif not isinstance(body.get("rows"), list):
-        problem = "the page has no `rows` list"
-    elif not isinstance(body.get("column_headers", []), list):
-        problem = "the page's `column_headers` is not a list"
-    if problem:
-        raise MalformedResponseError(
-            problem, endpoint=endpoint, request=describe(params, offset=offset)
-        )
-    return body
-
-
-def _server_time(response: requests.Response) -> datetime | None:
-    try:
-        return parsedate_to_datetime(response.headers["Date"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _http_error(error: requests.HTTPError, endpoint: str, params: Mapping[str, Any]) -> ApiError:
-    response = error.response
-    status = response.status_code if response is not None else None
-    try:
-        envelope = response.json() if response is not None else {}
-    except ValueError:
-        envelope = {}
-    if not isinstance(envelope, dict):
-        envelope = {}
-    message = str(envelope.get("message") or (response.reason if response is not None else ""))
-    request = describe(params)
-    if status in (401, 403):
-        what = "TeamUp rejected the API token" if status == 401 else "TeamUp refused access"
-        return AuthenticationError(
-            f"{what} ({status}: {message})", endpoint=endpoint, request=request, status=status
-        )
-    if status == 400:
-        fields = envelope.get("field_errors") or {}
-        detail = "; ".join(
-            f"{name}: {' '.join(map(str, errs)) if isinstance(errs, list) else errs}"
-            for name, errs in fields.items()
-        )
-        return BadRequestError(
-            f"TeamUp refused a parameter (400: {detail or message})",
-            endpoint=endpoint,
-            request=request,
-            status=status,
-        )
-    if status == 429 or (status or 0) >= 500:
-        return ApiUnavailableError(
-            f"TeamUp kept failing ({status}: {message}) after every retry",
-            endpoint=endpoint,
-            request=request,
-            status=status,
-        )
-    return ApiError(
-        f"TeamUp answered {status}: {message}", endpoint=endpoint, request=request, status=status
-    )

@@ -20,7 +20,7 @@ from .batches import RefreshStats
 from .client import QueryResult, ReportClient
 from .concurrency import ordered_map
 from .exceptions import MalformedResponseError
-from .normalize import MONEY_COLUMNS, invoice_record
+from .invoice_records import MONEY_COLUMNS, invoice_record
 from .partitions import PartitionFetch, month_bounds, months_between, pages, plan_partition_fetches
 from .progress import Progress
 from .settings import INVOICES_ENDPOINT, ROWS_IN_MEMORY

@@ -1,0 +1,110 @@
+"""What a report endpoint answered: a page checked, an HTTP error named, the API's clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from .exceptions import (
+    ApiError,
+    ApiUnavailableError,
+    AuthenticationError,
+    BadRequestError,
+    MalformedResponseError,
+)
+
+RowCheck = Callable[[Mapping[str, Any]], None]
+
+
+def check_rows(check: RowCheck, rows: list[dict[str, Any]], params: Mapping[str, Any]) -> None:
+    try:
+        for row in rows:
+            check(row)
+    except MalformedResponseError as error:
+        raise error.at(describe(params)) from None
+
+
+def describe(params: Mapping[str, Any], **extra: Any) -> str:
+    """A request's parameters as a short query string, for error messages (nothing secret).
+
+    What tells requests apart (paging, filters) comes first; the long column lists last."""
+    long_lists = ("columns", "sort")
+    ordered = {**extra, **{k: v for k, v in params.items() if k not in long_lists}}
+    ordered.update({k: params[k] for k in long_lists if k in params})
+    shown = {
+        k: ",".join(map(str, v)) if isinstance(v, list | tuple) else v for k, v in ordered.items()
+    }
+    text = urlencode(shown, safe=",:")
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def page_body(
+    response: requests.Response, endpoint: str, params: Mapping[str, Any], offset: int
+) -> dict[str, Any]:
+    body = response.json()
+    problem = None
+    if not isinstance(body, dict):
+        problem = "the page is not a JSON object"
+    elif not isinstance(body.get("total"), int) or isinstance(body.get("total"), bool):
+        problem = "the page has no integer `total`"
+    elif not isinstance(body.get("rows"), list):
+        problem = "the page has no `rows` list"
+    elif not isinstance(body.get("column_headers", []), list):
+        problem = "the page's `column_headers` is not a list"
+    if problem:
+        raise MalformedResponseError(
+            problem, endpoint=endpoint, request=describe(params, offset=offset)
+        )
+    return body
+
+
+def server_clock(response: requests.Response) -> datetime | None:
+    try:
+        return parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def api_error(error: requests.HTTPError, endpoint: str, params: Mapping[str, Any]) -> ApiError:
+    response = error.response
+    status = response.status_code if response is not None else None
+    try:
+        envelope = response.json() if response is not None else {}
+    except ValueError:
+        envelope = {}
+    if not isinstance(envelope, dict):
+        envelope = {}
+    message = str(envelope.get("message") or (response.reason if response is not None else ""))
+    request = describe(params)
+    if status in (401, 403):
+        what = "TeamUp rejected the API token" if status == 401 else "TeamUp refused access"
+        return AuthenticationError(
+            f"{what} ({status}: {message})", endpoint=endpoint, request=request, status=status
+        )
+    if status == 400:
+        fields = envelope.get("field_errors") or {}
+        detail = "; ".join(
+            f"{name}: {' '.join(map(str, errs)) if isinstance(errs, list) else errs}"
+            for name, errs in fields.items()
+        )
+        return BadRequestError(
+            f"TeamUp refused a parameter (400: {detail or message})",
+            endpoint=endpoint,
+            request=request,
+            status=status,
+        )
+    if status == 429 or (status or 0) >= 500:
+        return ApiUnavailableError(
+            f"TeamUp kept failing ({status}: {message}) after every retry",
+            endpoint=endpoint,
+            request=request,
+            status=status,
+        )
+    return ApiError(
+        f"TeamUp answered {status}: {message}", endpoint=endpoint, request=request, status=status
+    )
