@@ -95,14 +95,16 @@ def main(argv: list[str] | None = None) -> int:
     # Imported late: dlt's import takes a moment and `--help` should not wait for it.
     import dlt
 
-    _configure_logging(args.verbose, args.log_file or dlt.config.get(LOG_FILE_SETTING))
     try:
+        _configure_logging(args.verbose, args.log_file or dlt.config.get(LOG_FILE_SETTING))
         return _dispatch(args)
     except KeyboardInterrupt:
         print("teamup-etl: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:
-        if args.verbose:
+        if not logging.getLogger().handlers:
+            pass  # logging is not set up (its own setting failed): the line below is all
+        elif args.verbose:
             logger.exception("%s failed: %s", args.command, one_line(error))
         else:  # the console gets the one line below; the log file gets it too, dated
             logger.error("%s failed: %s", args.command, one_line(error), extra=FILE_ONLY)
@@ -202,8 +204,14 @@ def _console_handler(verbose: bool) -> logging.Handler:
 
 
 def _file_handler(path: Path) -> logging.Handler:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot write the log file {path} ({error.strerror}; --log-file or"
+            " TEAMUP_ETL__LOG_FILE)"
+        ) from None
     handler.setLevel(logging.INFO)
     return handler
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sources.teamup.exceptions import RunInProgressError
+from sources.teamup.exceptions import ConfigurationError, RunInProgressError
 
 
 @contextmanager
@@ -20,8 +20,14 @@ def exclusive_run(pipelines_dir: str | Path, pipeline_name: str) -> Iterator[Non
     lock when its holder dies, even by SIGKILL, so a crashed run never blocks the next one.
     """
     path = Path(pipelines_dir) / f"{pipeline_name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as handle:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (closed by the with below)
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot use dlt's data directory {path.parent} ({error.strerror}; set DLT_DATA_DIR)"
+        ) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -15,7 +15,10 @@ from typing import Any
 
 import dlt
 import duckdb
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.exceptions import (
+    ConfigFieldMissingException,
+    ConfigValueCannotBeCoercedException,
+)
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -296,6 +299,12 @@ def unwrap(error: BaseException) -> BaseException:
                 + ", ".join(current.fields)
                 + " (set e.g. SOURCES__TEAMUP__API_TOKEN, or .dlt/secrets.toml)"
             )
+        if isinstance(current, ConfigValueCannotBeCoercedException):
+            # The value is not shown: it could be a secret set in the wrong place.
+            return ConfigurationError(
+                f"the setting {current.field_name} is not a valid {_type_name(current.hint)}"
+                " (check its environment variable or .dlt/config.toml)"
+            )
         inner = (
             getattr(current, "exception", None) if isinstance(current, PipelineStepFailed) else None
         )
@@ -303,3 +312,7 @@ def unwrap(error: BaseException) -> BaseException:
     if "duckdb" in type(error).__module__.lower():
         return WarehouseError(f"the DuckDB warehouse failed: {error}")
     return error
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__name__", str(hint))

@@ -14,7 +14,7 @@ from pathlib import Path
 import dlt
 import duckdb
 
-from sources.teamup.exceptions import WarehouseBusyError, WarehouseError
+from sources.teamup.exceptions import ConfigurationError, WarehouseBusyError, WarehouseError
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,13 @@ LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?
 def busy_timeout() -> float:
     """Seconds a run waits for a warehouse file another process holds open."""
     value = dlt.config.get(BUSY_TIMEOUT_SETTING)
-    return DEFAULT_BUSY_TIMEOUT_SECONDS if value is None else float(value)
+    try:
+        return DEFAULT_BUSY_TIMEOUT_SECONDS if value is None else float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            "TEAMUP_ETL__BUSY_TIMEOUT_SECONDS ([teamup_etl] busy_timeout_seconds) is not a"
+            f" number of seconds: {value!r}"
+        ) from None
 
 
 def analyst_copy_path(database: Path) -> Path | None:

@@ -65,7 +65,8 @@ def _parsed_page_or_retry(response: requests.Response | None, _exc: BaseExceptio
     try:
         payload = json.loads(response.content, parse_float=Decimal)
     except ValueError:
-        logger.warning("malformed page from %s; asking again", urlsplit(response.url).path)
+        # info, not warning: a page that stays bad fails the run with its own one line
+        logger.info("malformed page from %s; asking again", urlsplit(response.url).path)
         return True
     response.json = lambda **_kwargs: payload  # type: ignore[method-assign]
     return False
@@ -90,6 +91,19 @@ class _CountingAdapter(HTTPAdapter):
             return super().send(request, *args, **kwargs)
         finally:
             self._limiter.release()
+
+
+class _CheckedPaginator(OffsetPaginator):
+    """dlt's offset paginator, but a page without the documented shape (no integer `total`,
+    no `rows` list) fails as a malformed page naming the query, before dlt reads `total`."""
+
+    def __init__(self, endpoint: str, params: Mapping[str, Any]) -> None:
+        super().__init__(limit=PAGE_SIZE, total_path=TOTAL, stop_after_empty_page=False)
+        self.endpoint, self.params = endpoint, params
+
+    def update_state(self, response: requests.Response, data: list[Any] | None = None) -> None:
+        page_body(response, self.endpoint, self.params, self.current_value)
+        super().update_state(response, data)
 
 
 class ReportClient:
@@ -118,10 +132,16 @@ class ReportClient:
             auth = APIKeyAuth(name="Authorization", api_key=f"Token {api_token}", location="header")
         else:
             raise ConfigurationError(f"auth_scheme must be Token or Bearer, not {auth_scheme!r}")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(
+                f"base_url must be an http(s) URL such as https://goteamup.com/api/v2,"
+                f" not {base_url!r}"
+            )
         headers = {"Accept": "application/json"}
         if provider_id is not None:
             headers["TeamUp-Provider-ID"] = str(provider_id)
-        self.host = urlsplit(base_url).netloc or base_url
+        self.host = parts.netloc
         self.max_parallel = max(1, max_parallel)
         self._requests = 0
         self._count_lock = threading.Lock()
@@ -163,13 +183,13 @@ class ReportClient:
                     raise MalformedResponseError(
                         str(problem), endpoint=endpoint, request=describe(params)
                     ) from None
-                logger.warning("%s on %s; asking again", problem, endpoint)
+                logger.info("%s on %s; asking again", problem, endpoint)
         raise AssertionError("unreachable")
 
     def _query_once(
         self, endpoint: str, params: Mapping[str, Any], check: RowCheck | None
     ) -> QueryResult:
-        paginator = OffsetPaginator(limit=PAGE_SIZE, total_path=TOTAL, stop_after_empty_page=False)
+        paginator = _CheckedPaginator(endpoint, params)
         rows = SpooledRows(ROWS_IN_MEMORY)
         total: int | None = None
         headers: list[dict[str, Any]] = []

@@ -101,6 +101,22 @@ def test_pages_that_keep_running_dry_fail(harness):
     assert_fails_cleanly(harness, "empty page")
 
 
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda page: {k: v for k, v in page.items() if k != "total"}, "no integer `total`"),
+        (lambda page: {**page, "total": "many"}, "no integer `total`"),
+        (lambda page: {k: v for k, v in page.items() if k != "rows"}, "no `rows` list"),
+    ],
+    ids=["no-total", "text-total", "no-rows"],
+)
+def test_a_json_page_without_the_documented_shape_fails_saying_what_is_missing(
+    harness, change, match
+):
+    harness.sandbox.faults.tamper(change, when=first_data_page, times=None)
+    assert_fails_cleanly(harness, match)
+
+
 # -- tolerated, with nothing lost ------------------------------------------------------------
 
 

@@ -88,6 +88,34 @@ def test_both_auth_schemes_load(harness, monkeypatch, scheme):
     assert etl("load", cwd=harness.workdir).returncode == 0
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("SOURCES__TEAMUP__BASE_URL", "goteamup.com/api/v2", "base_url"),
+        ("SOURCES__TEAMUP__MAX_PARALLEL_REQUESTS", "four", "max_parallel_requests"),
+        ("TEAMUP_ETL__BUSY_TIMEOUT_SECONDS", "soon", "TEAMUP_ETL__BUSY_TIMEOUT_SECONDS"),
+        ("TEAMUP_ETL__LOG_FILE", "/proc/teamup/etl.log", "log file /proc/teamup/etl.log"),
+        ("DLT_DATA_DIR", "/proc/teamup-dlt", "DLT_DATA_DIR"),
+    ],
+    ids=[
+        "url-without-scheme",
+        "parallel-not-a-number",
+        "timeout-not-a-number",
+        "log-file",
+        "data-dir",
+    ],
+)
+def test_a_bad_setting_is_exit_2_in_one_line_naming_it(
+    harness, monkeypatch, variable, value, named
+):
+    with monkeypatch.context() as setting:
+        setting.setenv(variable, value)
+        result = etl("load", cwd=harness.workdir)
+    assert result.returncode == 2, result.stderr
+    assert_one_line_error(result, named)
+    assert harness.watermarks() == {}
+
+
 def test_backfill_rejects_a_bad_date(harness):
     result = etl("backfill", "--start", "2025-13-01", "--end", "2025-12-31", cwd=harness.workdir)
     assert result.returncode == 2
