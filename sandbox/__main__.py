@@ -22,7 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sandbox = Sandbox(
-        seed=args.seed, invoices=args.invoices, providers=args.providers, now=args.today
+        seed=args.seed,
+        invoices=args.invoices,
+        providers=args.providers,
+        now=args.today,
+        port=args.port,
     )
     sandbox.start()
     print(f"TeamUp sandbox serving {sandbox.base_url}", flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -96,6 +97,15 @@ def test_serves_and_prints_url_and_token(serve) -> None:
     assert served.process.poll() is None  # still serving
     served.stop()
     assert served.process.returncode is not None
+
+
+def test_serves_on_the_port_asked_for(serve) -> None:
+    with socket.socket() as probe:  # a port free now; the sandbox binds it a moment later
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    served = serve("--port", str(port), "--invoices", "100")
+    first, _ = served.lines(2)
+    assert first == f"TeamUp sandbox serving http://127.0.0.1:{port}/api/v2"
 
 
 def test_providers_and_today(serve) -> None:
