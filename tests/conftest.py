@@ -14,6 +14,22 @@ from sandbox import Sandbox
 # The sandbox clock for tests: fixed, so generated data and windows are reproducible.
 TEST_NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 TEST_INVOICES = 1500
+# What a developer's shell may set that dlt or the pipeline would read: every section we or
+# dlt use, dlt's own variables, and the keys dlt falls back to without a section.
+DLT_SETTINGS = (
+    "SOURCES__",
+    "DESTINATION__",
+    "RUNTIME__",
+    "TEAMUP_ETL",
+    "MODELS__",
+    "EXTRACT__",
+    "NORMALIZE__",
+    "LOAD__",
+    "DATA_WRITER__",
+    "SCHEMA__",
+    "DLT_",
+)
+BARE_SETTINGS = {"BASE_URL", "API_TOKEN", "PROVIDER_ID", "START_DATE", "GROUPED_COLUMNS"}
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +37,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A temporary working dir, dlt data dir and environment, restored after the test."""
     saved = dict(os.environ)
     for name in list(os.environ):
-        if name.startswith(("SOURCES__", "DESTINATION__", "RUNTIME__", "TEAMUP_ETL")):
+        if name.startswith(DLT_SETTINGS) or name in BARE_SETTINGS:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_data"))
