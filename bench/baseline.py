@@ -1,13 +1,12 @@
-"""The raw baseline: the pipeline's own requests replayed with plain requests, rows into DuckDB.
+"""The raw baseline: the pipeline's own requests replayed with plain requests, rows into DuckDB."""
 
-Run: python -m bench.baseline --requests requests.json --database raw.duckdb
-(SOURCES__TEAMUP__BASE_URL and SOURCES__TEAMUP__API_TOKEN as for the pipeline.)
-No dlt: one keep-alive requests.Session asks for each URL the sandbox logged during the
-pipeline's run, in the same order, parses each page with Decimal numbers (as the pipeline
-does), streams the rows as JSON lines into one file per query shape, and DuckDB reads each
-file into a table. That is the least any loader of these reports must do: the floor the
-pipeline's wall time is compared with. It prints one JSON line: requests, rows, seconds.
-"""
+# Run: python -m bench.baseline --requests requests.json --database raw.duckdb
+# (SOURCES__TEAMUP__BASE_URL and SOURCES__TEAMUP__API_TOKEN as for the pipeline.)
+# No dlt: one keep-alive requests.Session asks for each URL the sandbox logged during the
+# pipeline's run, in the same order, parses each page with Decimal numbers (as the pipeline
+# does), streams the rows as JSON lines into one file per query shape, and DuckDB reads each
+# file into a table. That is the least any loader of these reports must do: the floor the
+# pipeline's wall time is compared with. It prints one JSON line: requests, rows, seconds.
 
 from __future__ import annotations
 

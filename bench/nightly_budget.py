@@ -1,10 +1,9 @@
-"""Requests of a nightly run after 0.5% of a three-year history changed, against a full reload.
+"""Requests of a nightly run after 0.5% of a three-year history changed, against a full reload."""
 
-Run: python -m bench.nightly_budget --invoices 30000 300000
-A night's changes follow how a studio's data moves: most touch invoices due around today
-(payments, failed cards, new and upcoming invoices, refunds of recent ones), a tenth anywhere
-in the history (corrections, deletions, due dates moved). Each size runs in a fresh directory.
-"""
+# Run: python -m bench.nightly_budget --invoices 30000 300000
+# A night's changes follow how a studio's data moves: most touch invoices due around today
+# (payments, failed cards, new and upcoming invoices, refunds of recent ones), a tenth anywhere
+# in the history (corrections, deletions, due dates moved). Each size runs in a fresh directory.
 
 from __future__ import annotations
 

@@ -1,19 +1,18 @@
-"""`make bench`: the real pipeline against the sandbox, each figure beside a baseline, with targets.
+"""`make bench`: the pipeline against the sandbox, each figure beside a raw baseline's."""
 
-Run: python -m bench.run --invoices 30000 300000
-Per size, in a fresh directory, with the sandbox in a process of its own (bench/sandbox_process):
-1. full load: `teamup-etl load` in a child process, timed, its peak RSS from os.wait4;
-2. raw baseline: the very requests the sandbox logged during (1), replayed by bench/baseline.py
-   (plain requests + duckdb, no dlt), in a child process measured the same way;
-3. nightly: the night after (bench/nightly_budget.change_a_night: 0.5% of invoices changed),
-   its requests and wall time as a share of the full load's, and apart the requests its
-   summary line says went to finding the night's deleted invoices;
-4. latency-bound: the sandbox answers after 50 ms and allows 10 requests per second; a
-   backfill of the whole history with max_requests_per_second = 10, against the floor
-   requests / 10 (and no 429 may be provoked).
-(1)-(3) run without a client-side limit (the sandbox has none then), as does the baseline.
-Prints one table, each target with PASS or MISS; exits 1 if any is missed.
-"""
+# Run: python -m bench.run --invoices 30000 300000
+# Per size, in a fresh directory, with the sandbox in a process of its own (bench/sandbox_process):
+# 1. full load: `teamup-etl load` in a child process, timed, its peak RSS from os.wait4;
+# 2. raw baseline: the very requests the sandbox logged during (1), replayed by bench/baseline.py
+#    (plain requests + duckdb, no dlt), in a child process measured the same way;
+# 3. nightly: the night after (bench/nightly_budget.change_a_night: 0.5% of invoices changed),
+#    its requests and wall time as a share of the full load's, and apart the requests its
+#    summary line says went to finding the night's deleted invoices;
+# 4. latency-bound: the sandbox answers after 50 ms and allows 10 requests per second; a
+#    backfill of the whole history with max_requests_per_second = 10, against the floor
+#    requests / 10 (and no 429 may be provoked).
+# (1)-(3) run without a client-side limit (the sandbox has none then), as does the baseline.
+# Prints one table, each target with PASS or MISS; exits 1 if any is missed.
 
 from __future__ import annotations
 

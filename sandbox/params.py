@@ -1,13 +1,12 @@
-"""Query-string parsing for the report endpoints, as strict as the docs allow.
+"""Query-string parsing for the report endpoints, as strict as the docs allow."""
 
-Choices where the scraped docs are vague (the stricter reading each time):
-- unknown parameters are rejected (400), so a misspelt filter never silently returns everything;
-- array parameters accept repeated keys and comma-separated values; scalars may appear once;
-- date-times are RFC 3339 and must carry a zone (Z or an offset); dates are YYYY-MM-DD;
-- limit and page_size are 0..100, offset >= 0, page >= 1; limit/offset and page/page_size
-  cannot be mixed;
-- `sort` may only name columns the request asked for, and only sortable ones.
-"""
+# Choices where the scraped docs are vague (the stricter reading each time):
+# - unknown parameters are rejected (400), so a misspelt filter never silently returns everything;
+# - array parameters accept repeated keys and comma-separated values; scalars may appear once;
+# - date-times are RFC 3339 and must carry a zone (Z or an offset); dates are YYYY-MM-DD;
+# - limit and page_size are 0..100, offset >= 0, page >= 1; limit/offset and page/page_size
+#   cannot be mixed;
+# - `sort` may only name columns the request asked for, and only sortable ones.
 
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
-"""The invoice-level report: one row per invoice with its money, kept exact like the groups.
+"""The invoice-level report: one row per invoice with its money, kept exact like the groups."""
 
-Invoices carry updated_at, so a run upserts those changed in the window (a re-dated invoice
-simply moves). What no window shows are deletions: the grouped refresh has already found the
-partitions that lost invoices; their invoice ids are compared with the warehouse's and the
-missing ones deleted (tombstones by id). Last, invoices per (due month, status) are checked
-against the API's checksum; a month still off is re-fetched whole.
-"""
+# Invoices carry updated_at, so a run upserts those changed in the window (a re-dated invoice
+# simply moves). What no window shows are deletions: the grouped refresh has already found the
+# partitions that lost invoices; their invoice ids are compared with the warehouse's and the
+# missing ones deleted (tombstones by id). Last, invoices per (due month, status) are checked
+# against the API's checksum; a month still off is re-fetched whole.
 
 from __future__ import annotations
 

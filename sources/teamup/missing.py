@@ -1,14 +1,13 @@
-"""Find which loaded invoices of a (due month, status) cell the API no longer has, by id.
+"""Find which loaded invoices of a (due month, status) cell the API no longer has, by id."""
 
-A cell whose count is off lost invoices no window shows (deleted, or changed too late for
-the window). Listing the cell's customers costs a page per 100 customers: 80 requests for a
-busy month's `paid` cell that lost one invoice. Bisecting invoice ids costs about one request
-per halving instead: the grouped report counts a month's invoices per status above an id
-(`id_gt`), and the warehouse knows the ids each cell should hold, so every interval whose
-counts differ is halved until few invoices remain; their partitions are then re-fetched.
-The caller lists the customers of the cells where that would be cheaper, or where the ids
-cannot explain the count (the API holding more than the warehouse knows of).
-"""
+# A cell whose count is off lost invoices no window shows (deleted, or changed too late for
+# the window). Listing the cell's customers costs a page per 100 customers: 80 requests for a
+# busy month's `paid` cell that lost one invoice. Bisecting invoice ids costs about one request
+# per halving instead: the grouped report counts a month's invoices per status above an id
+# (`id_gt`), and the warehouse knows the ids each cell should hold, so every interval whose
+# counts differ is halved until few invoices remain; their partitions are then re-fetched.
+# The caller lists the customers of the cells where that would be cheaper, or where the ids
+# cannot explain the count (the API holding more than the warehouse knows of).
 
 from __future__ import annotations
 

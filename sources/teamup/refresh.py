@@ -1,17 +1,16 @@
-"""Which partitions of the grouped report a run re-fetches, and the batches it loads.
+"""Which partitions of the grouped report a run re-fetches, and the batches it loads."""
 
-The report has no updated_at on its rows and counts invoices per group, so appending each
-night's counts is wrong. A run instead replaces whole partitions, (due month, customer):
-- discovery: the partitions holding invoices changed since the watermark, named by the
-  invoice-level window (ledger.py), else by this report grouped by customer and due month
-  over the updated_at window;
-- those partitions are re-fetched (few requests, see partitions.plan_partition_fetches);
-- a checksum, invoices per (due month, status), is compared with what the warehouse will
-  hold after that; a cell that differs lost invoices no window can show (deleted, or
-  re-dated too late): their partitions are found (localize.py) or the month refreshed whole;
-- every refreshed partition is replaced: a tombstone deletes its old rows, then its new rows
-  are inserted (dlt merge, delete-insert on partition_key, hard_delete on tombstones).
-"""
+# The report has no updated_at on its rows and counts invoices per group, so appending each
+# night's counts is wrong. A run instead replaces whole partitions, (due month, customer):
+# - discovery: the partitions holding invoices changed since the watermark, named by the
+#   invoice-level window (ledger.py), else by this report grouped by customer and due month
+#   over the updated_at window;
+# - those partitions are re-fetched (few requests, see partitions.plan_partition_fetches);
+# - a checksum, invoices per (due month, status), is compared with what the warehouse will
+#   hold after that; a cell that differs lost invoices no window can show (deleted, or
+#   re-dated too late): their partitions are found (localize.py) or the month refreshed whole;
+# - every refreshed partition is replaced: a tombstone deletes its old rows, then its new rows
+#   are inserted (dlt merge, delete-insert on partition_key, hard_delete on tombstones).
 
 from __future__ import annotations
 

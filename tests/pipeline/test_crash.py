@@ -1,8 +1,7 @@
-"""A load killed with SIGKILL at any point, then started again, ends exact with no duplicates.
+"""A load killed with SIGKILL at any point, then started again, ends exact with no duplicates."""
 
-Pending packages: dlt keeps what a killed run extracted or normalized in its working
-directory; the next run loads them first (with the watermark they carry), then plans afresh.
-"""
+# Pending packages: dlt keeps what a killed run extracted or normalized in its working
+# directory; the next run loads them first (with the watermark they carry), then plans afresh.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""Random sequences of changes, loads and backfills: after every run, equal to a fresh load.
+"""Random sequences of changes, loads and backfills: after every run, equal to a fresh load."""
 
-TEAMUP_RANDOM_RUNS sets how many sequences (6 locally, 50 in CI through .ci/run; raise it for
-a long run); each is reproducible from its seed, shown in the test id.
-"""
+# TEAMUP_RANDOM_RUNS sets how many sequences (6 locally, 50 in CI through .ci/run; raise it for
+# a long run); each is reproducible from its seed, shown in the test id.
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""Fixtures of the sandbox tests.
+"""Fixtures of the sandbox tests."""
 
-Building a sandbox takes some tens of milliseconds, so the many tests that only read share one
-(`reader`, with `api` a client of it); a guard fails any of them that changes its data or
-switches a fault on. Tests that change things use the per-test `sandbox` / `make_sandbox`.
-"""
+# Building a sandbox takes some tens of milliseconds, so the many tests that only read share one
+# (`reader`, with `api` a client of it); a guard fails any of them that changes its data or
+# switches a fault on. Tests that change things use the per-test `sandbox` / `make_sandbox`.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""A thin HTTP client for the sandbox tests, plus the expectations the tests share.
+"""A thin HTTP client for the sandbox tests, plus the expectations the tests share."""
 
-Nothing here reuses sandbox code: the constants below are written from the API docs and the
-issue, so that a test computing an expectation from `sandbox.invoices()` stays independent.
-"""
+# Nothing here reuses sandbox code: the constants below are written from the API docs and the
+# issue, so that a test computing an expectation from `sandbox.invoices()` stays independent.
 
 from __future__ import annotations
 
