@@ -13,17 +13,9 @@ from dlt.sources import DltResource
 from .batches import Batch, RefreshSettings
 from .client import ReportClient
 from .concurrency import make_limiter
-from .exceptions import ConfigurationError, MalformedResponseError
+from .exceptions import ConfigurationError
 from .hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
 from .invoices import InvoiceBatch
-from .normalize import (
-    as_extract_values,
-    customer_details,
-    customer_record,
-    grouped_record,
-    report_column_records,
-    tombstone,
-)
 from .progress import Progress
 from .run import ProviderRun, RunStats
 from .settings import (
@@ -36,6 +28,7 @@ from .settings import (
     DEFAULT_OVERLAP_SECONDS,
     DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
 )
+from .tables import TableRecords
 from .warehouse import EmptyWarehouse, Warehouse
 
 logger = logging.getLogger(__name__)
@@ -43,6 +36,7 @@ logger = logging.getLogger(__name__)
 # Values arrive as text where the column is typed (normalize.as_extract_values): one that
 # would not convert to its column's type fails the load, never lands in a variant column.
 TYPES_FROZEN = {"data_type": "freeze"}
+CUSTOMER_HINTS: Any = {"name": {"data_type": "text"}, "email": {"data_type": "text"}}
 
 
 def parse_provider_ids(value: str | int | Sequence[Any] | None) -> list[int | None]:
@@ -117,9 +111,8 @@ def teamup_source(
     run_stats = stats if stats is not None else RunStats()
     limiter = make_limiter(max_requests_per_second, rate_limit_window_seconds)
     known: Warehouse = warehouse or EmptyWarehouse()
-    seen_headers: list[dict[str, Any]] = []
-    written_customers: dict[tuple[int, int], tuple[Any, ...]] = {}
 
+    # A closure, not resource arguments: dlt would try to inject those from config, token too.
     @dlt.resource(selected=False)
     def grouped_batches() -> Iterator[Batch | InvoiceBatch]:
         state = dlt.current.source_state()
@@ -138,83 +131,44 @@ def teamup_source(
         finally:
             known.close()
 
+    return [grouped_batches, *_tables(grouped_batches, TableRecords(settings), loader_file_format)]
+
+
+def _tables(batches: DltResource, records: TableRecords, file_format: str) -> list[DltResource]:
+    """The four tables, each a transformer of the run's batches, merged with delete-insert."""
+    merge = {
+        "data_from": batches,
+        "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
+        "file_format": file_format,
+    }
+
     @dlt.transformer(
-        data_from=grouped_batches,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        file_format=loader_file_format,
         merge_key="partition_key",
         columns=GROUPED_COLUMN_HINTS,
         schema_contract=TYPES_FROZEN,
+        **merge,
     )
     def invoices_grouped(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
-        if not isinstance(batch, Batch):
-            return
-        records = [
-            tombstone(batch.provider_id, key, month) for key, month in batch.replaced.items()
-        ]
-        try:
-            records += [
-                grouped_record(row, settings.columns, batch.provider_id, settings.by_customer)
-                for row in batch.rows
-            ]
-        except MalformedResponseError as error:
-            raise error.at(batch.request) from None
-        yield records
+        yield records.invoices_grouped(batch)
 
-    @dlt.transformer(
-        data_from=grouped_batches,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        file_format=loader_file_format,
-        primary_key=("provider_id", "id"),
-        columns={"name": {"data_type": "text"}, "email": {"data_type": "text"}},
-    )
+    @dlt.transformer(primary_key=("provider_id", "id"), columns=CUSTOMER_HINTS, **merge)
     def customers(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
-        if not isinstance(batch, Batch):
-            return
-        # A customer comes with each of its groups (17 times a customer in the bench's full
-        # load): it is written once a run, and again only if its name or email changed since.
-        fresh = {}
-        for row in batch.rows:
-            record = customer_record(row, batch.provider_id)
-            if record is not None:
-                key, details = (batch.provider_id, record["id"]), customer_details(record)
-                if written_customers.get(key) != details:
-                    written_customers[key] = details
-                    fresh[record["id"]] = record
-        yield list(fresh.values())
+        yield records.customers(batch)
 
-    @dlt.transformer(
-        data_from=grouped_batches,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        file_format=loader_file_format,
-        primary_key="key",
-    )
+    @dlt.transformer(primary_key="key", **merge)
     def report_columns(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
-        if not isinstance(batch, Batch):
-            return
-        records = report_column_records(batch.column_headers)
-        if records and records != seen_headers:  # the same headers come with every page
-            seen_headers[:] = records
-            yield records
+        yield records.report_columns(batch)
 
     @dlt.transformer(
-        data_from=grouped_batches,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        file_format=loader_file_format,
         primary_key=("provider_id", "id"),
         columns=INVOICE_COLUMN_HINTS,
         schema_contract=TYPES_FROZEN,
+        **merge,
     )
     def invoices(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
-        if not isinstance(batch, InvoiceBatch):
-            return
-        gone = [
-            {"provider_id": batch.provider_id, "id": i, "is_deleted": True}
-            for i in batch.deleted_ids
-        ]
-        yield [*gone, *map(as_extract_values, batch.records)]
+        yield records.invoices(batch)
 
-    return [grouped_batches, invoices_grouped, customers, report_columns, invoices]
+    return [invoices_grouped, customers, report_columns, invoices]
 
 
 __all__ = ["RunStats", "parse_provider_ids", "parse_start_date", "teamup_source"]
