@@ -168,9 +168,5 @@ def _jump(table: str, newer: RunRecord, older: RunRecord, max_change: float) -> 
     return f"{table} went from {before} to {after} rows ({shown})"
 
 
-def _first(*values: object) -> object:
-    return next(value for value in values if value is not None)
-
-
 def _hours(span: timedelta) -> str:
     return f"{span.total_seconds() / 3600:.1f} h"

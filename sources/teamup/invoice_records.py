@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -11,6 +10,7 @@ from typing import Any
 
 from .exceptions import MalformedResponseError
 from .partitions import partition_key
+from .responses import row_reference
 from .settings import INVOICES_ENDPOINT
 
 MONEY_COLUMNS = (
@@ -27,7 +27,7 @@ CENT = Decimal("0.01")
 
 
 def _bad_invoice(message: str, row: Mapping[str, Any]) -> MalformedResponseError:
-    shown = json.dumps(row, default=str, ensure_ascii=False)[:200]
+    shown = row_reference(row, ("id", "number", "due_date", "status", "customer.id"))
     return MalformedResponseError(f"{message} in row {shown}", endpoint=INVOICES_ENDPOINT)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from .exceptions import MalformedResponseError
 from .partitions import month_of, partition_key
+from .responses import row_reference
 from .settings import COLUMN_ALIASES, GROUPED_ENDPOINT
 
 INTEGER_COLUMNS = frozenset(
@@ -24,6 +25,10 @@ INTEGER_COLUMNS = frozenset(
         "payout_month",
     }
 )
+
+
+# What names a bad grouped row in an error message (no names or emails)
+GROUPED_ROW_KEYS = ("due_date_year", "due_date_month", "status", "customer.id", "count")
 
 
 def canonical(column: str) -> str:
@@ -44,7 +49,7 @@ def _dig(row: Mapping[str, Any], key: str) -> Any:
 
 
 def _bad(message: str, row: Mapping[str, Any]) -> MalformedResponseError:
-    shown = json.dumps(row, default=str, ensure_ascii=False)[:200]
+    shown = row_reference(row, GROUPED_ROW_KEYS)
     return MalformedResponseError(f"{message} in row {shown}", endpoint=GROUPED_ENDPOINT)
 
 
@@ -75,7 +80,8 @@ def row_customer(row: Mapping[str, Any]) -> int:
     would put the row in no partition we could ask for again, so it fails the page."""
     customer = row.get("customer")
     if not isinstance(customer, Mapping) or customer.get("id") is None:
-        raise _bad(f"`customer` has no id ({customer!r})", row)
+        shown = sorted(customer) if isinstance(customer, Mapping) else customer  # no name
+        raise _bad(f"`customer` has no id ({shown!r})", row)
     return _integer(customer["id"], "customer.id", row)  # type: ignore[return-value]
 
 

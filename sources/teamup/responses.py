@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -108,3 +108,16 @@ def api_error(error: requests.HTTPError, endpoint: str, params: Mapping[str, Any
     return ApiError(
         f"TeamUp answered {status}: {message}", endpoint=endpoint, request=request, status=status
     )
+
+
+def row_reference(row: Mapping[str, Any], keys: Sequence[str]) -> str:
+    """A bad row named by a few of its keys, never whole: its customer's name and email would
+    end up in the log file and run_history."""
+    shown = []
+    for key in keys:
+        value: Any = row
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None:
+            shown.append(f"{key}={value}")
+    return "{" + ", ".join(shown) + "}"

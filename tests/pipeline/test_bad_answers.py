@@ -70,6 +70,35 @@ def test_a_null_customer_fails(harness):
     assert_fails_cleanly(harness, "`customer` has no id")
 
 
+def test_a_bad_row_is_named_by_its_keys_never_by_its_customer(harness):
+    """The message goes to the log file and run_history: no customer's name or email."""
+    seen = {}
+
+    def break_count(row):
+        seen.update(row["customer"])
+        row.update(count="n/a")
+
+    harness.sandbox.faults.tamper(edit_first_row(break_count), when=first_data_page)
+    with pytest.raises(MalformedResponseError) as raised:
+        harness.load()
+    message = str(raised.value)
+    assert f"customer.id={seen['id']}" in message and "count=n/a" in message
+    assert seen["name"] not in message and seen["email"] not in message
+
+
+def test_a_customer_without_id_is_shown_by_its_keys_only(harness):
+    seen = {}
+
+    def drop_id(row):
+        seen.update(row["customer"])
+        del row["customer"]["id"]
+
+    harness.sandbox.faults.tamper(edit_first_row(drop_id), when=first_data_page)
+    with pytest.raises(MalformedResponseError, match="has no id") as raised:
+        harness.load()
+    assert seen["name"] not in str(raised.value) and seen["email"] not in str(raised.value)
+
+
 def test_a_non_numeric_count_fails(harness):
     harness.sandbox.faults.tamper(
         edit_first_row(lambda row: row.update(count="n/a")), when=first_data_page
