@@ -170,23 +170,13 @@ def collection_chart(
                 [percent(f[3], f[2]) for f in figures],
             )
         )
-    rows_out = []
-    for m in months:
-        for provider, currency in keys:
-            billed_n, paid_n, billed, paid, unpaid, _ = found.get((m, provider, currency), nothing)
-            rows_out.append(
-                [
-                    month_label(m),
-                    *_provider_cell(provider, providers),
-                    currency,
-                    f"{billed_n:,}",
-                    f"{paid_n:,}",
-                    money(billed),
-                    money(paid),
-                    money(unpaid),
-                    percent(paid, billed),
-                ]
-            )
+    rows_out = [
+        _collection_row(
+            m, provider, currency, found.get((m, provider, currency), nothing), providers
+        )
+        for m in months
+        for provider, currency in keys
+    ]
     columns = ["month", *_provider_column(providers), "currency"]
     return Chart(
         key="collection",
@@ -214,6 +204,23 @@ def collection_chart(
             len(columns),
         ),
     )
+
+
+def _collection_row(
+    month: date, provider: int, currency: str, figures: tuple, providers: Sequence[int]
+) -> list[str]:
+    billed_n, paid_n, billed, paid, unpaid, _ = figures
+    return [
+        month_label(month),
+        *_provider_cell(provider, providers),
+        currency,
+        f"{billed_n:,}",
+        f"{paid_n:,}",
+        money(billed),
+        money(paid),
+        money(unpaid),
+        percent(paid, billed),
+    ]
 
 
 # -- formatting: exact, from Decimal --------------------------------------------------------

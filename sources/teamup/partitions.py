@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -81,48 +81,11 @@ def plan_partition_fetches(
     refreshed whole instead (returned apart).
     """
     months = sorted(changed)
-    by_customer: dict[int, list[tuple[date, int]]] = {}
-    for (customer, month), rows in known_rows.items():
-        if customer is not None:
-            by_customer.setdefault(customer, []).append((month, rows))
-
-    def rows_in(customers: Iterable[int], first: date, last: date) -> int:
-        return sum(
-            max(rows, 1) if first <= month <= last else 0
-            for customer in customers
-            for month, rows in by_customer.get(customer, ())
-        )
-
-    def chunks(customers: set[int]) -> list[tuple[int, ...]]:
-        ordered = sorted(customers)
-        size = MAX_CUSTOMERS_PER_REQUEST
-        return [tuple(ordered[i : i + size]) for i in range(0, len(ordered), size)]
-
-    best: list[tuple[float, list]] = [(0, [])]  # best[j]: cost and plan for months[:j]
-    for j in range(1, len(months) + 1):
-        options = []
-        union: set[int] = set()
-        for i in range(j - 1, max(-1, j - 1 - MAX_MONTHS_PER_REQUEST), -1):
-            union |= changed[months[i]]
-            first, last = months[i], months[j - 1]
-            if i == j - 1:
-                groups = chunks(union)
-                cost = sum(pages(rows_in(group, first, last) + len(group)) for group in groups)
-                whole = pages(month_rows.get(first, 0))
-                if allow_whole_months and whole <= cost:
-                    options.append((best[i][0] + whole, [*best[i][1], ("month", first)]))
-                options.append((best[i][0] + cost, [*best[i][1], ("fetch", first, last, groups)]))
-            elif len(union) <= MAX_CUSTOMERS_PER_REQUEST:
-                cost = pages(rows_in(union, first, last) + len(union))
-                plan = ("fetch", first, last, [tuple(sorted(union))])
-                options.append((best[i][0] + cost, [*best[i][1], plan]))
-            else:
-                break
-        best.append(min(options, key=lambda option: option[0]))
-
+    rows_in = _row_counter(known_rows)
+    steps = _cheapest_steps(months, changed, rows_in, month_rows, allow_whole_months)
     fetches: list[PartitionFetch] = []
     whole_months: set[date] = set()
-    for step in best[-1][1]:
+    for step in steps:
         if step[0] == "month":
             whole_months.add(step[1])
             continue
@@ -136,3 +99,63 @@ def plan_partition_fetches(
             )
             fetches.append(PartitionFetch(first, last, group, wanted))
     return fetches, whole_months
+
+
+RowCounter = Callable[[Iterable[int], date, date], int]
+
+
+def _row_counter(known_rows: Mapping[Partition, int]) -> RowCounter:
+    """Expected rows of a request for these customers over [first, last], from the groups the
+    warehouse holds per partition (each known partition counted as at least one row)."""
+    by_customer: dict[int, list[tuple[date, int]]] = {}
+    for (customer, month), rows in known_rows.items():
+        if customer is not None:
+            by_customer.setdefault(customer, []).append((month, rows))
+
+    def rows_in(customers: Iterable[int], first: date, last: date) -> int:
+        return sum(
+            max(rows, 1) if first <= month <= last else 0
+            for customer in customers
+            for month, rows in by_customer.get(customer, ())
+        )
+
+    return rows_in
+
+
+def _chunks(customers: set[int]) -> list[tuple[int, ...]]:
+    ordered = sorted(customers)
+    size = MAX_CUSTOMERS_PER_REQUEST
+    return [tuple(ordered[i : i + size]) for i in range(0, len(ordered), size)]
+
+
+def _cheapest_steps(
+    months: list[date],
+    changed: Mapping[date, set[int]],
+    rows_in: RowCounter,
+    month_rows: Mapping[date, int],
+    allow_whole_months: bool,
+) -> list[tuple]:
+    """The dynamic programme: best[j] is the cheapest plan (expected pages) for months[:j],
+    its last step one request over months[i:j], or month j-1 refreshed whole."""
+    best: list[tuple[float, list]] = [(0, [])]
+    for j in range(1, len(months) + 1):
+        options = []
+        union: set[int] = set()
+        for i in range(j - 1, max(-1, j - 1 - MAX_MONTHS_PER_REQUEST), -1):
+            union |= changed[months[i]]
+            first, last = months[i], months[j - 1]
+            if i == j - 1:
+                groups = _chunks(union)
+                cost = sum(pages(rows_in(group, first, last) + len(group)) for group in groups)
+                whole = pages(month_rows.get(first, 0))
+                if allow_whole_months and whole <= cost:
+                    options.append((best[i][0] + whole, [*best[i][1], ("month", first)]))
+                options.append((best[i][0] + cost, [*best[i][1], ("fetch", first, last, groups)]))
+            elif len(union) <= MAX_CUSTOMERS_PER_REQUEST:
+                cost = pages(rows_in(union, first, last) + len(union))
+                plan = ("fetch", first, last, [tuple(sorted(union))])
+                options.append((best[i][0] + cost, [*best[i][1], plan]))
+            else:
+                break
+        best.append(min(options, key=lambda option: option[0]))
+    return best[-1][1]
