@@ -25,6 +25,10 @@ class RefreshSettings:
         return any(column in CUSTOMER_COLUMNS for column in self.columns)
 
     @property
+    def by_status(self) -> bool:
+        return "status" in self.columns
+
+    @property
     def sort(self) -> list[str]:
         """Every grouping column, so offset paging walks one fixed order."""
         keys = [canonical(column) for column in self.columns]
@@ -62,6 +66,17 @@ class RefreshStats:
             self.refreshed[(customer_of_key(key), month)] += 0
         for row in batch.rows:
             self.refreshed[(row_customer(row), row_month(row))] += row_count(row)
+
+
+def comparable_counts(counts: Counter, by_status: bool) -> Counter:
+    """The checksum's invoices per (due month, status), or per (due month, None) when status
+    is not a grouped column: the warehouse then has no status to compare them with."""
+    if by_status:
+        return counts
+    per_month: Counter = Counter()
+    for (month, _), n in counts.items():
+        per_month[(month, None)] += n
+    return per_month
 
 
 def check_row(row: Mapping[str, Any]) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .batches import Batch, partitions_of
 from .concurrency import ordered_map
-from .missing import Cell, locate_missing, worth_bisecting
+from .missing import Cell, Invoice, locate_missing, worth_bisecting
 from .normalize import row_count, row_customer, row_month
 from .partitions import pages
 
@@ -78,6 +78,8 @@ class CellLocator:
         if self.ledger is None or not cells:
             return {}, cells
         invoices = self.ledger.by_cell({month for month, _ in cells}, self.until)
+        if not self.refresh.settings.by_status:  # cells are whole months (see refresh.load)
+            invoices = _per_month(invoices)
         chosen = {}
         for cell in cells:
             known = invoices.get(cell, [])
@@ -102,8 +104,9 @@ class CellLocator:
         """Invoices per status of one due month whose id is above a threshold."""
         month, threshold = probe
         counts: Counter = Counter()
+        by_status = self.refresh.settings.by_status
         for row in self.refresh.month_query(month, ["status"], id_gt=threshold).rows:
-            counts[row.get("status")] += row_count(row)
+            counts[row.get("status") if by_status else None] += row_count(row)
         return counts
 
     def _customers_of_cell(self, cell: Cell) -> dict[int, int]:
@@ -111,3 +114,10 @@ class CellLocator:
         month, status = cell
         result = self.refresh.month_query(month, ["customer.id"], status=status)
         return {row_customer(row): row_count(row) for row in result.rows}
+
+
+def _per_month(invoices: dict[Cell, list[Invoice]]) -> dict[Cell, list[Invoice]]:
+    merged: dict[Cell, list[Invoice]] = {}
+    for (month, _), known in invoices.items():
+        merged.setdefault((month, None), []).extend(known)
+    return {cell: sorted(known) for cell, known in merged.items()}

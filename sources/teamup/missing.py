@@ -19,7 +19,7 @@ from datetime import date
 
 from .partitions import pages
 
-Cell = tuple[date, str]  # (due month, status)
+Cell = tuple[date, str | None]  # (due month, status; None when status is not grouped)
 Invoice = tuple[int, int]  # (invoice id, customer id)
 # Invoices per status of one month whose id is above each threshold: one request each.
 CountAbove = Callable[[Sequence[tuple[date, int]]], list[Counter]]

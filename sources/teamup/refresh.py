@@ -27,6 +27,7 @@ from .batches import (
     RefreshStats,
     check_customer_row,
     check_row,
+    comparable_counts,
     partitions_of,
     without_months,
 )
@@ -169,6 +170,7 @@ class GroupedRefresh:
             return
         since = watermark - self.settings.overlap
         self.stats.window = (since, until)
+        api_counts = comparable_counts(api_counts, self.settings.by_status)
         touched = ledger.touched(since, until) if ledger and self.settings.by_customer else None
         changed = self.discover(since, until) if touched is None else touched
         pending, whole = self._fetch_partitions(changed)

@@ -27,7 +27,9 @@ class Warehouse(Protocol):
 
     def partitions_in_months(self, provider_id: int, months: Iterable[date]) -> dict[str, date]: ...
 
-    def customer_counts(self, provider_id: int, month: date, status: str) -> dict[int, int]: ...
+    def customer_counts(
+        self, provider_id: int, month: date, status: str | None
+    ) -> dict[int, int]: ...
 
     def invoice_months(self, provider_id: int) -> set[date]: ...
 
@@ -70,7 +72,7 @@ class EmptyWarehouse:
     def partitions_in_months(self, provider_id: int, months: Iterable[date]) -> dict[str, date]:
         return {}
 
-    def customer_counts(self, provider_id: int, month: date, status: str) -> dict[int, int]:
+    def customer_counts(self, provider_id: int, month: date, status: str | None) -> dict[int, int]:
         return {}
 
     def invoice_months(self, provider_id: int) -> set[date]:
@@ -192,11 +194,12 @@ class SqlWarehouse:
         )
         return dict(rows)
 
-    def customer_counts(self, provider_id: int, month: date, status: str) -> dict[int, int]:
-        """Invoices per customer of one due month and status."""
+    def customer_counts(self, provider_id: int, month: date, status: str | None) -> dict[int, int]:
+        """Invoices per customer of one due month and status (None: status not grouped)."""
         rows = self._query(
             "select customer_id, sum(invoice_count) from {table} "
-            "where provider_id = %s and due_month = %s and status = %s group by all",
+            "where provider_id = %s and due_month = %s and status is not distinct from %s "
+            "group by all",
             provider_id,
             month,
             status,
