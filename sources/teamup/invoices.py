@@ -181,7 +181,7 @@ class InvoiceRefresh:
         return self._query_records(
             due_date_gte=first.isoformat(),
             due_date_lte=last.isoformat(),
-            customers=",".join(map(str, fetch.customers)),
+            customers=list(fetch.customers),  # repeated keys: OpenAPI's default for integer[]
         )
 
     def _months_off_checksum(

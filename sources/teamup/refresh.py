@@ -229,7 +229,7 @@ class GroupedRefresh:
         result = self._data(
             due_date_gte=first.isoformat(),
             due_date_lte=last.isoformat(),
-            customers=",".join(map(str, fetch.customers)),
+            customers=list(fetch.customers),  # repeated keys: OpenAPI's default for integer[]
         )
         rows = [r for r in result.rows if (row_customer(r), row_month(r)) in fetch.partitions]
         replaced = {

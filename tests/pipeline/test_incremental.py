@@ -162,3 +162,26 @@ def test_a_deleted_unpaid_invoice_costs_its_partition_not_its_month(make_harness
     assert summary.months_refreshed == 0
     assert summary.partitions_refreshed >= 1
     harness.assert_exact()
+
+
+def test_partitions_are_asked_for_with_the_customers_filter_as_an_integer_array(make_harness):
+    """`customers` is documented as integer[]: sent as repeated keys (OpenAPI's default for
+    an array in a query), like `columns`, never as one comma-joined value."""
+    harness = make_harness(invoices=8000)  # months of several pages: partitions are fetched
+    harness.settled()
+    upcoming = [i for i in harness.sandbox.invoices() if i.status == "upcoming"]
+    first = upcoming[0]
+    other = next(i for i in upcoming if i.customer_id != first.customer_id)
+    for invoice in (first, other):
+        harness.sandbox.pay(invoice.id)
+    harness.later()
+    harness.sandbox.log.clear()
+    harness.load()
+    asked = [
+        e.info.params["customers"]
+        for e in harness.sandbox.log.requests()
+        if "customers" in e.info.params
+    ]
+    assert asked, "no partition was fetched by customer"
+    assert all(value.isdigit() for values in asked for value in values)
+    assert max(len(values) for values in asked) >= 2  # several customers in one request
