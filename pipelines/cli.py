@@ -7,6 +7,7 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 from sources.teamup.exceptions import (
     ApiUnavailableError,
@@ -54,8 +55,15 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line like every other failure (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"teamup-etl: error: {message} (see teamup-etl --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="teamup-etl", description="Load TeamUp invoice reports into a DuckDB warehouse."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress; tracebacks")

@@ -119,7 +119,7 @@ def test_a_bad_setting_is_exit_2_in_one_line_naming_it(
 def test_backfill_rejects_a_bad_date(harness):
     result = etl("backfill", "--start", "2025-13-01", "--end", "2025-12-31", cwd=harness.workdir)
     assert result.returncode == 2
-    assert "not a YYYY-MM-DD date" in result.stderr
+    assert_one_line_error(result, "--start", "not a YYYY-MM-DD date")
 
 
 def test_the_demo_loads_a_sandbox_and_says_how_to_query(isolated):
