@@ -79,7 +79,7 @@ def teamup_source(
     backfill: tuple[date, date] | None = None,
     stats: RunStats | None = None,
 ) -> list[DltResource]:
-    """TeamUp's grouped invoice report as three tables, each run exact (see refresh.py).
+    """TeamUp's invoice reports as four tables, each run exact (see refresh.py, invoices.py).
 
     Args:
         api_token: the TeamUp API token (a secret; never logged).
