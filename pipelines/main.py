@@ -291,8 +291,8 @@ def unwrap(error: BaseException) -> BaseException:
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, TeamUpError):
-            return current
+        if isinstance(current, TeamUpError | KeyboardInterrupt):
+            return current  # an interrupt dlt wrapped is still the user's Ctrl-C
         if isinstance(current, ConfigFieldMissingException):
             return ConfigurationError(
                 "missing setting(s): "

@@ -27,6 +27,7 @@ from .settings import (
     DEFAULT_MAX_REQUESTS_PER_SECOND,
     DEFAULT_OVERLAP_SECONDS,
     DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
+    LOADER_FILE_FORMATS,
 )
 from .tables import TableRecords
 from .warehouse import EmptyWarehouse, Warehouse
@@ -106,6 +107,13 @@ def teamup_source(
         lag=timedelta(seconds=lag_seconds),
     )
     providers = parse_provider_ids(provider_id)
+    if loader_file_format not in LOADER_FILE_FORMATS:
+        # Checked before anything is extracted: a package dlt cannot write stays pending
+        # and fails every later run until it is dropped.
+        raise ConfigurationError(
+            f"loader_file_format must be one of {', '.join(LOADER_FILE_FORMATS)},"
+            f" not {loader_file_format!r}"
+        )
     if auth_scheme not in ("Token", "Bearer"):
         raise ConfigurationError(f"auth_scheme must be Token or Bearer, not {auth_scheme!r}")
     run_stats = stats if stats is not None else RunStats()

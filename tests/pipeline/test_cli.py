@@ -96,6 +96,7 @@ def test_both_auth_schemes_load(harness, monkeypatch, scheme):
         ("TEAMUP_ETL__BUSY_TIMEOUT_SECONDS", "soon", "TEAMUP_ETL__BUSY_TIMEOUT_SECONDS"),
         ("TEAMUP_ETL__LOG_FILE", "/proc/teamup/etl.log", "log file /proc/teamup/etl.log"),
         ("DLT_DATA_DIR", "/proc/teamup-dlt", "DLT_DATA_DIR"),
+        ("SOURCES__TEAMUP__LOADER_FILE_FORMAT", "parquet", "loader_file_format"),
     ],
     ids=[
         "url-without-scheme",
@@ -103,6 +104,7 @@ def test_both_auth_schemes_load(harness, monkeypatch, scheme):
         "timeout-not-a-number",
         "log-file",
         "data-dir",
+        "file-format-needing-pyarrow",
     ],
 )
 def test_a_bad_setting_is_exit_2_in_one_line_naming_it(
@@ -114,6 +116,7 @@ def test_a_bad_setting_is_exit_2_in_one_line_naming_it(
     assert result.returncode == 2, result.stderr
     assert_one_line_error(result, named)
     assert harness.watermarks() == {}
+    assert etl("load", cwd=harness.workdir).returncode == 0  # nothing left behind to trip on
 
 
 def test_backfill_rejects_a_bad_date(harness):
