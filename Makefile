@@ -58,5 +58,5 @@ bench: $(STAMP) ## the pipeline beside a raw baseline at 30k and 300k invoices (
 sandbox: $(STAMP) ## serve the local TeamUp stand-in on 127.0.0.1:8765 until Ctrl-C
 	$(BIN)/python -m sandbox --port 8765 --seed 1 --invoices 20000
 
-clean: ## remove .venv, caches and local warehouse files
+clean: ## remove .venv, caches, the demo and the report (warehouse files stay)
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info .demo teamup_report.html

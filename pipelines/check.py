@@ -10,7 +10,7 @@ from pathlib import Path
 import dlt
 import duckdb
 
-from sources.teamup.exceptions import WarehouseError
+from sources.teamup.exceptions import ConfigurationError, WarehouseError
 
 from .history import COUNTED_TABLES, RunRecord, last_runs
 from .main import DATASET_NAME, database_path, make_pipeline, unwrap
@@ -41,10 +41,16 @@ class Thresholds:
         change = (
             max_row_change if max_row_change is not None else dlt.config.get(MAX_CHANGE_SETTING)
         )
-        return cls(
-            timedelta(hours=float(DEFAULT_MAX_AGE_HOURS if hours is None else hours)),
-            float(DEFAULT_MAX_ROW_CHANGE if change is None else change),
-        )
+        try:
+            age = float(DEFAULT_MAX_AGE_HOURS if hours is None else hours)
+            jump = float(DEFAULT_MAX_ROW_CHANGE if change is None else change)
+        except (TypeError, ValueError):
+            raise ConfigurationError(
+                f"check thresholds must be numbers: {hours!r}, {change!r}"
+            ) from None
+        if age < 0 or jump < 0:
+            raise ConfigurationError(f"check thresholds must not be negative (got {age}, {jump})")
+        return cls(timedelta(hours=age), jump)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.check import check
 from sources.teamup.exceptions import ApiUnavailableError, WarehouseError
-from tests.pipeline.helpers import etl
+from tests.pipeline.helpers import assert_one_line_error, etl
 
 
 def finished_at(harness) -> datetime:
@@ -117,6 +117,9 @@ def test_cli_exit_codes(harness):
     ]
     missing = etl("check", "--database", "nowhere.duckdb", cwd=harness.workdir)
     assert missing.returncode == 7
+    negative = etl("check", "--max-row-change", "-1", cwd=harness.workdir)
+    assert negative.returncode == 2
+    assert_one_line_error(negative, "must not be negative")
 
 
 def test_check_reads_the_analyst_copy_when_asked(harness):
