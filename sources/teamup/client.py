@@ -95,14 +95,16 @@ class _CountingAdapter(HTTPAdapter):
 
 class _CheckedPaginator(OffsetPaginator):
     """dlt's offset paginator, but a page without the documented shape (no integer `total`,
-    no `rows` list) fails as a malformed page naming the query, before dlt reads `total`."""
+    no `rows` list) fails as a malformed page naming the query, before dlt reads `total`.
+    The checked page is kept in `body` for the caller (dlt updates the state, then yields)."""
 
     def __init__(self, endpoint: str, params: Mapping[str, Any]) -> None:
         super().__init__(limit=PAGE_SIZE, total_path=TOTAL, stop_after_empty_page=False)
         self.endpoint, self.params = endpoint, params
+        self.body: dict[str, Any] = {}
 
     def update_state(self, response: requests.Response, data: list[Any] | None = None) -> None:
-        page_body(response, self.endpoint, self.params, self.current_value)
+        self.body = page_body(response, self.endpoint, self.params, self.current_value)
         super().update_state(response, data)
 
 
@@ -198,7 +200,7 @@ class ReportClient:
             for page in self.rest.paginate(
                 endpoint, params=dict(params), paginator=paginator, data_selector=ROWS
             ):
-                body = page_body(page.response, endpoint, params, len(rows))
+                body = paginator.body  # checked as the paginator read it
                 if total is None:
                     total, headers = body["total"], body.get("column_headers", [])
                     server_time = server_clock(page.response)
