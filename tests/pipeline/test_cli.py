@@ -178,3 +178,23 @@ def test_two_loads_started_at_once_one_runs_the_other_exits_9(harness):
     assert [code for code, _ in finished] == [0, 9], finished
     harness.sandbox.faults.latency = 0
     harness.assert_exact()
+
+
+@pytest.mark.parametrize("fault", ["html-once", "total-changes-once"])
+def test_a_page_asked_again_that_then_passes_prints_only_the_summary(harness, fault):
+    """Cron mails what a run prints: a retry that succeeded is no news (it goes to the log
+    file at INFO), so stderr stays empty."""
+    faults = harness.sandbox.faults
+    grouped = lambda info: info.endpoint == "invoices.grouped"  # noqa: E731
+    if fault == "html-once":
+        faults.fail(when=grouped, status=200, body="<html>busy</html>", content_type="text/html")
+    else:
+        faults.tamper(
+            lambda page: {**page, "total": page["total"] + 1},
+            when=lambda info: grouped(info) and info.params.get("offset") == ["100"],
+        )
+    result = etl("load", cwd=harness.workdir)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith("load: ")
+    assert len(harness.sandbox.log.requests("invoices.grouped")) > 1
