@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,24 @@ def test_a_page_asked_again_that_then_passes_prints_only_the_summary(harness, fa
     assert result.stderr == ""
     assert result.stdout.startswith("load: ")
     assert len(harness.sandbox.log.requests("invoices.grouped")) > 1
+
+
+def test_ctrl_c_during_a_load_is_exit_130_in_one_line_and_the_watermark_stays(harness):
+    """dlt wraps the KeyboardInterrupt of its extract step; it is still the user's Ctrl-C."""
+    harness.sandbox.faults.latency = 0.05  # a load of many requests: still running at the signal
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "load"],
+        cwd=harness.workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    while harness.sandbox.log.count() < 5:  # requests under way: the run is past start-up
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    harness.sandbox.faults.latency = 0
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["teamup-etl: interrupted"]
+    assert harness.watermarks() == {}
