@@ -85,21 +85,21 @@ def change_a_night(sandbox: Sandbox, rng: random.Random) -> Night:
 
 
 def measure(size: int) -> dict[str, float]:
-    from pipelines import main
+    from pipelines import runs
 
     with tempfile.TemporaryDirectory() as work, Sandbox(seed=7, invoices=size, now=NOW) as sandbox:
         os.chdir(work)
         os.environ.update(run_environment(sandbox.base_url, sandbox.token, Path(work)))
         started = time.monotonic()
-        full = main.load()
+        full = runs.load()
         full_seconds = time.monotonic() - started
         sandbox.clock.advance(hours=12)
-        main.load()  # what the first load's lag left for later
+        runs.load()  # what the first load's lag left for later
         sandbox.clock.advance(hours=12)
         changed, _ = change_a_night(sandbox, random.Random(size))
         sandbox.clock.advance(hours=1)
         started = time.monotonic()
-        nightly = main.load()
+        nightly = runs.load()
         nightly_seconds = time.monotonic() - started
     return {
         "invoices": size,

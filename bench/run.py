@@ -38,7 +38,7 @@ LATENCY_SECONDS = 0.05
 RATE_LIMIT = 10
 # DuckDB's own settings for dlt's connections: its cache would otherwise grow to the data
 # (1 GB at 300,000 invoices). They are credentials fields to dlt, which refuses them in
-# config.toml; until pipelines/main.make_pipeline applies them, the bench sets them here.
+# config.toml; until pipelines/runs.make_pipeline applies them, the bench sets them here.
 DUCKDB_SETTINGS = {"memory_limit": "64MB", "threads": 1}
 
 

@@ -10,11 +10,10 @@ from pathlib import Path
 import dlt
 import duckdb
 
-from sources.teamup.exceptions import ConfigurationError, WarehouseError
-
+from .exceptions import ConfigurationError, WarehouseError
 from .history import COUNTED_TABLES, RunRecord, last_runs
-from .main import DATASET_NAME, database_path, make_pipeline, unwrap
 from .reconcile import describe, mismatched_months
+from .runs import DATASET_NAME, database_path, make_pipeline, unwrap
 from .warehouse_file import busy_timeout, held_open
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The `teamup-etl` command: parse arguments, call pipelines.main, map errors to exit codes."""
+"""The `teamup-etl` command: parse arguments, call pipelines.runs, map errors to exit codes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
-from sources.teamup.exceptions import (
+from .exceptions import (
     ApiUnavailableError,
     AuthenticationError,
     BadRequestError,
@@ -22,7 +22,6 @@ from sources.teamup.exceptions import (
     TeamUpError,
     WarehouseError,
 )
-
 from .messages import RedactingFilter, configured_token, one_line, redact
 
 # The first matching class decides; documented in the README.
@@ -121,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from . import main as runs
+    from . import runs
 
     if args.command == "status":
         from .status import status
@@ -160,8 +159,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .main import database_path, make_pipeline
     from .report import write_report
+    from .runs import database_path, make_pipeline
     from .warehouse_file import analyst_copy_path
 
     database = args.database

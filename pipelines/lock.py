@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sources.teamup.exceptions import ConfigurationError, RunInProgressError
+from .exceptions import ConfigurationError, RunInProgressError
 
 
 @contextmanager

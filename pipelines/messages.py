@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from sources.teamup.exceptions import TeamUpError
+from .exceptions import TeamUpError
 
 TOKEN_ENV = "SOURCES__TEAMUP__API_TOKEN"
 TOKEN_SETTING = "sources.teamup.api_token"

@@ -17,7 +17,8 @@ import duckdb
 
 from pipelines.report_charts import build_charts, month_label
 from pipelines.report_html import render_page
-from sources.teamup.exceptions import ConfigurationError, WarehouseError
+
+from .exceptions import ConfigurationError, WarehouseError
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import dlt
 
 from .history import RunRecord, last_runs
-from .main import DATASET_NAME, TABLES, database_path, make_pipeline, unwrap
 from .reconcile import tables_of
+from .runs import DATASET_NAME, TABLES, database_path, make_pipeline, unwrap
 from .warehouse_file import busy_timeout, held_open
 
 

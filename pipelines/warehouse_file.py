@@ -14,7 +14,7 @@ from pathlib import Path
 import dlt
 import duckdb
 
-from sources.teamup.exceptions import ConfigurationError, WarehouseBusyError, WarehouseError
+from .exceptions import ConfigurationError, WarehouseBusyError, WarehouseError
 
 logger = logging.getLogger(__name__)
 

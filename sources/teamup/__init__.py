@@ -10,14 +10,16 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from .batches import Batch, RefreshSettings
-from .client import ReportClient
-from .concurrency import make_limiter
+from .api.client import ReportClient
+from .api.limits import make_limiter
 from .exceptions import ConfigurationError
-from .hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
-from .invoices import InvoiceBatch
-from .progress import Progress
-from .run import ProviderRun, RunStats
+from .records.hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
+from .records.tables import TableRecords
+from .refresh.batches import Batch, RefreshSettings
+from .refresh.invoice_refresh import InvoiceBatch
+from .refresh.progress import Progress
+from .refresh.run import ProviderRun, RunStats
+from .refresh.warehouse import EmptyWarehouse, Warehouse
 from .settings import (
     DEFAULT_BASE_URL,
     DEFAULT_GROUPED_COLUMNS,
@@ -29,8 +31,6 @@ from .settings import (
     DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
     LOADER_FILE_FORMATS,
 )
-from .tables import TableRecords
-from .warehouse import EmptyWarehouse, Warehouse
 
 logger = logging.getLogger(__name__)
 

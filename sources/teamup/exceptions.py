@@ -44,31 +44,3 @@ class MalformedResponseError(ApiError):
 
 class NetworkError(TeamUpError):
     """The API's host could not be reached at all."""
-
-
-class WarehouseError(TeamUpError):
-    """The DuckDB warehouse could not be read or written."""
-
-
-class WarehouseBusyError(WarehouseError):
-    """Another process held the warehouse file for longer than the run would wait."""
-
-
-class ModelError(WarehouseError):
-    """A SQL model failed to build."""
-
-
-class ReconciliationError(WarehouseError):
-    """After a run, invoice counts per due month differ between the two invoice tables."""
-
-    def __init__(self, message: str, mismatches: list | None = None):
-        self.mismatches = list(mismatches or [])
-        super().__init__(message)
-
-
-class RunInProgressError(TeamUpError):
-    """Another run of the same pipeline holds its lock."""
-
-
-class CheckFailedError(TeamUpError):
-    """`teamup-etl check` found the warehouse stale, inconsistent or suddenly changed."""

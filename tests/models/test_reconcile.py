@@ -8,10 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import cli, main
-from pipelines.models import reconcile
+from pipelines import cli, runs
+from pipelines.exceptions import ReconciliationError
 from pipelines.reconcile import MonthMismatch
-from sources.teamup.exceptions import ReconciliationError
+from pipelines.views import reconcile
 from tests.pipeline.helpers import etl
 
 
@@ -56,7 +56,7 @@ def test_a_corrupted_row_is_reported_with_its_month(harness):
     grouped_month, invoices_month = corrupt(harness.database)
     g1, n1 = counts(harness.database, grouped_month)
     g2, n2 = counts(harness.database, invoices_month)
-    assert reconcile(main.make_pipeline()) == [
+    assert reconcile(runs.make_pipeline()) == [
         MonthMismatch(0, grouped_month, g1, n1),
         MonthMismatch(0, invoices_month, g2, n2),
     ]
@@ -85,18 +85,18 @@ def test_the_next_load_heals_the_corruption_and_passes_strict(harness):
     harness.load()
     corrupt(harness.database)
     harness.later()
-    assert main.load(strict=True).mismatched_months == []
+    assert runs.load(strict=True).mismatched_months == []
 
 
 def test_strict_load_and_backfill_fail_on_a_mismatch(harness, monkeypatch, capsys):
     month = MonthMismatch(0, date(2025, 3, 1), 41, 40)
-    monkeypatch.setattr(main, "reconcile", lambda pipeline: [month])
-    assert main.load().mismatched_months == [month]
+    monkeypatch.setattr(runs, "reconcile", lambda pipeline: [month])
+    assert runs.load().mismatched_months == [month]
     with pytest.raises(ReconciliationError, match="provider 0 2025-03") as raised:
-        main.load(strict=True)
+        runs.load(strict=True)
     assert raised.value.mismatches == [month]
     with pytest.raises(ReconciliationError):
-        main.backfill(date(2025, 3, 1), date(2025, 3, 31), strict=True)
+        runs.backfill(date(2025, 3, 1), date(2025, 3, 31), strict=True)
 
     capsys.readouterr()
     assert cli.main(["load"]) == 0

@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import cli, main
-from pipelines.models import MODELS_DIR, build_models, load_models, reporting_timezone
-from sources.teamup.exceptions import ConfigurationError, ModelError
+from pipelines import cli, runs
+from pipelines.exceptions import ConfigurationError, ModelError
+from pipelines.views import MODELS_DIR, build_models, load_models, reporting_timezone
 
 
 def views(database: Path) -> dict[str, tuple[str, list[tuple]]]:
@@ -55,10 +55,10 @@ def test_models_applied_twice_leave_the_same_views(harness):
     summary = harness.load()
     before = views(harness.database)
     assert set(before) == set(summary.views_built)
-    again = build_models(main.make_pipeline())
+    again = build_models(runs.make_pipeline())
     assert again == summary.views_built
     assert views(harness.database) == before
-    assert build_models(main.make_pipeline()) == again
+    assert build_models(runs.make_pipeline()) == again
     assert views(harness.database) == before
 
 
@@ -73,7 +73,7 @@ def test_a_broken_model_fails_naming_its_file_and_changes_no_view(harness, tmp_p
         copy, "marts/zz_broken.sql", "select no_such_column\nfrom teamup_staging.stg_invoices\n"
     )
     with pytest.raises(ModelError) as raised:
-        build_models(main.make_pipeline(), copy)
+        build_models(runs.make_pipeline(), copy)
     message = str(raised.value)
     assert message.startswith("models/marts/zz_broken.sql: ")
     assert "Binder Error" in message and "no_such_column" in message
@@ -81,7 +81,7 @@ def test_a_broken_model_fails_naming_its_file_and_changes_no_view(harness, tmp_p
 
     write_model(copy, "marts/zz_broken.sql", "select from where (\n")
     with pytest.raises(ModelError) as raised:
-        build_models(main.make_pipeline(), copy)
+        build_models(runs.make_pipeline(), copy)
     assert "zz_broken.sql" in str(raised.value) and "Parser Error" in str(raised.value)
     assert views(harness.database) == before
 
@@ -90,7 +90,7 @@ def test_a_broken_model_is_exit_7_with_one_line(harness, tmp_path, monkeypatch, 
     harness.load()
     copy = models_copy(tmp_path)
     write_model(copy, "staging/stg_customers.sql", "select nothing_here from teamup.customers")
-    monkeypatch.setattr("pipelines.models.MODELS_DIR", copy)
+    monkeypatch.setattr("pipelines.views.MODELS_DIR", copy)
     assert cli.main(["models"]) == 7
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
@@ -103,9 +103,9 @@ def test_a_view_whose_file_is_gone_is_dropped(harness, tmp_path):
     write_model(
         copy, "marts/scratch.sql", "select count(*) as n from teamup_marts.monthly_invoices"
     )
-    assert "teamup_marts.scratch" in build_models(main.make_pipeline(), copy)
+    assert "teamup_marts.scratch" in build_models(runs.make_pipeline(), copy)
     assert harness.query("select n from teamup_marts.scratch")[0][0] > 0
-    assert "teamup_marts.scratch" not in build_models(main.make_pipeline())
+    assert "teamup_marts.scratch" not in build_models(runs.make_pipeline())
     assert "teamup_marts.scratch" not in views(harness.database)
 
 
@@ -113,8 +113,8 @@ def test_models_on_a_missing_table_are_skipped_with_a_warning(harness, caplog):
     harness.load()
     with duckdb.connect(str(harness.database)) as con:
         con.execute("drop table teamup.invoices")
-    with caplog.at_level(logging.WARNING, logger="pipelines.models"):
-        built = build_models(main.make_pipeline())
+    with caplog.at_level(logging.WARNING, logger="pipelines.views"):
+        built = build_models(runs.make_pipeline())
     assert set(built) == {
         "teamup_staging.stg_customers",
         "teamup_staging.stg_invoices_grouped",
@@ -128,7 +128,7 @@ def test_models_on_a_missing_table_are_skipped_with_a_warning(harness, caplog):
 
 def test_models_before_any_load_build_nothing(isolated, monkeypatch):
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(isolated / "empty.duckdb"))
-    assert main.models().views_built == []
+    assert runs.models().views_built == []
 
 
 @pytest.mark.parametrize(

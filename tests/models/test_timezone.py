@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
-from pipelines import main
-from pipelines.models import build_models
+from pipelines import runs
+from pipelines.views import build_models
 
 from .expected import Expected, check_marts
 
@@ -46,12 +46,12 @@ def test_the_reporting_timezone_moves_payments_between_months(harness, monkeypat
     assert paid_in_december(harness.database) == 1
 
     monkeypatch.setenv("MODELS__REPORTING_TIMEZONE", "Asia/Tokyo")
-    build_models(main.make_pipeline())
+    build_models(runs.make_pipeline())
     check_marts(harness.database, Expected(invoices, {1: 0}, "Asia/Tokyo"))
     assert paid_in_december(harness.database) == 2
 
     monkeypatch.setenv("MODELS__REPORTING_TIMEZONE", "America/New_York")
-    build_models(main.make_pipeline())
+    build_models(runs.make_pipeline())
     check_marts(harness.database, Expected(invoices, {1: 0}, "America/New_York"))
     assert paid_in_december(harness.database) == 0
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import duckdb
 
-from pipelines import main
-from pipelines.models import LAYERS, MODELS_DIR
+from pipelines import runs
+from pipelines.views import LAYERS, MODELS_DIR
 
 from .expected import Expected, check_marts, read_marts
 
@@ -90,10 +90,10 @@ def test_views_follow_payments_refunds_failures_and_a_reload(harness):
 
     # A fresh full load into an empty warehouse gives the very same views.
     fresh = harness.workdir / "fresh"
-    pipeline = main.make_pipeline(
+    pipeline = runs.make_pipeline(
         pipelines_dir=str(fresh / "dlt"), database=str(fresh / "warehouse.duckdb")
     )
-    main.load(pipeline)
+    runs.load(pipeline)
     assert read_marts(fresh / "warehouse.duckdb") == read_marts(harness.database)
 
 

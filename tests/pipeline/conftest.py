@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines import main
+from pipelines import runs
 from pipelines.status import status
 from sandbox import Sandbox
 
@@ -61,11 +61,11 @@ class Harness:
         monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.01")
         monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "2")
 
-    def load(self) -> main.RunSummary:
-        return main.load()
+    def load(self) -> runs.RunSummary:
+        return runs.load()
 
-    def backfill(self, first: date, last: date) -> main.RunSummary:
-        return main.backfill(first, last)
+    def backfill(self, first: date, last: date) -> runs.RunSummary:
+        return runs.backfill(first, last)
 
     def settled(self) -> None:
         """Where a night starts: a full load, the run that picks up what the first one's lag
@@ -95,10 +95,10 @@ class Harness:
         """What a fresh full load into an empty database gives now."""
         self._fresh_runs += 1
         fresh = self.workdir / f"fresh-{self._fresh_runs}"
-        pipeline = main.make_pipeline(
+        pipeline = runs.make_pipeline(
             pipelines_dir=str(fresh / "dlt"), database=str(fresh / "warehouse.duckdb")
         )
-        main.load(pipeline)
+        runs.load(pipeline)
         return read_tables(fresh / "warehouse.duckdb")
 
     def assert_exact(self) -> None:

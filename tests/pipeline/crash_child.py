@@ -9,9 +9,9 @@ import threading
 import time
 from pathlib import Path
 
-from pipelines import main
+from pipelines import runs
 from sources.teamup import teamup_source
-from sources.teamup.warehouse import SqlWarehouse
+from sources.teamup.refresh.warehouse import SqlWarehouse
 
 
 def die() -> None:
@@ -31,7 +31,7 @@ def die_when(path_glob: str, root: Path) -> None:
 
 
 def run(point: str) -> None:
-    pipeline = main.make_pipeline()
+    pipeline = runs.make_pipeline()
     source = teamup_source(warehouse=SqlWarehouse(pipeline.sql_client))
     root = Path(pipeline.working_dir)
     if point == "mid-extract":

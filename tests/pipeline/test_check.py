@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from pipelines.check import check
-from sources.teamup.exceptions import ApiUnavailableError, WarehouseError
+from pipelines.exceptions import ApiUnavailableError, WarehouseError
 from tests.pipeline.helpers import assert_one_line_error, etl
 
 

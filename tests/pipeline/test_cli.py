@@ -156,10 +156,10 @@ def test_the_token_is_in_no_file_after_a_good_and_a_bad_run(harness, monkeypatch
 
 
 def test_a_second_run_while_one_holds_the_lock_exits_9_and_changes_nothing(harness):
-    from pipelines import main
+    from pipelines import runs
     from pipelines.lock import exclusive_run
 
-    with exclusive_run(harness.workdir / "dlt_data" / "pipelines", main.PIPELINE_NAME):
+    with exclusive_run(harness.workdir / "dlt_data" / "pipelines", runs.PIPELINE_NAME):
         result = etl("load", cwd=harness.workdir)
     assert result.returncode == 9
     assert_one_line_error(result, "in progress", "pid ")

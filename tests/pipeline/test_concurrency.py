@@ -87,7 +87,7 @@ def test_concurrent_runs_load_what_sequential_runs_load(make_harness, monkeypatc
 
 
 def test_the_limiter_never_lets_more_than_its_limit_through_a_window():
-    from sources.teamup.concurrency import RateLimiter
+    from sources.teamup.api.limits import RateLimiter
 
     limiter = RateLimiter(per_second=10, window_seconds=0.2)  # 2 requests per 0.2 s
     assert limiter.limit == 2
@@ -103,7 +103,7 @@ def test_the_limiter_never_lets_more_than_its_limit_through_a_window():
 
 
 def test_a_request_in_flight_holds_its_slot():
-    from sources.teamup.concurrency import RateLimiter
+    from sources.teamup.api.limits import RateLimiter
 
     limiter = RateLimiter(per_second=1, window_seconds=1)
     limiter.acquire()
@@ -123,7 +123,7 @@ def test_a_request_in_flight_holds_its_slot():
 
 
 def test_no_limiter_when_the_rate_is_zero_or_unset():
-    from sources.teamup.concurrency import make_limiter
+    from sources.teamup.api.limits import make_limiter
 
     assert make_limiter(0, 60) is None
     assert make_limiter(None, 60) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pipelines import main
+from pipelines import runs
 
 
 def test_start_date_bounds_the_first_load(harness, monkeypatch):
@@ -20,14 +20,14 @@ def test_start_date_bounds_the_first_load(harness, monkeypatch):
 def test_the_database_and_the_state_go_where_configured(harness, isolated):
     harness.load()
     assert harness.database.exists()
-    assert (isolated / "dlt_data" / "pipelines" / main.PIPELINE_NAME).is_dir()
+    assert (isolated / "dlt_data" / "pipelines" / runs.PIPELINE_NAME).is_dir()
 
 
 def test_without_a_database_setting_the_file_is_named_after_the_pipeline(harness, monkeypatch):
     monkeypatch.delenv("DESTINATION__DUCKDB__CREDENTIALS")
-    main.load()
-    assert (harness.workdir / f"{main.PIPELINE_NAME}.duckdb").exists()
-    assert main.PIPELINE_NAME != main.DATASET_NAME
+    runs.load()
+    assert (harness.workdir / f"{runs.PIPELINE_NAME}.duckdb").exists()
+    assert runs.PIPELINE_NAME != runs.DATASET_NAME
 
 
 def test_the_grouped_columns_are_configurable(harness, monkeypatch):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import main
+from pipelines import runs
 
 CHILD = Path(__file__).with_name("crash_child.py")
 POINTS = [
@@ -48,7 +48,7 @@ def assert_no_duplicates(harness) -> None:
 @pytest.mark.parametrize("point", POINTS)
 def test_a_first_load_killed_then_rerun_is_exact(harness, point):
     killed_run(harness, point)
-    main.load()
+    runs.load()
     assert_no_duplicates(harness)
     harness.assert_exact()
 
@@ -66,6 +66,6 @@ def test_an_incremental_load_killed_then_rerun_is_exact(harness, point):
     )
     harness.later()
     killed_run(harness, point)
-    main.load()
+    runs.load()
     assert_no_duplicates(harness)
     harness.assert_exact()

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from pipelines import main
+from pipelines import runs
 from pipelines.status import status
 from sources.teamup.exceptions import ApiUnavailableError
 
@@ -79,7 +79,7 @@ def test_status_of_an_empty_warehouse_says_none_yet(harness):
 
 def test_models_alone_adds_no_run(harness):
     harness.load()
-    main.models()
+    runs.models()
     assert [r[0] for r in harness.query(HISTORY)] == ["load"]
 
 

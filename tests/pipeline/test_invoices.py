@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sandbox.generate import PROVIDERS
-from sources.teamup.normalize import as_extract_values
+from sources.teamup.records.grouped import as_extract_values
 
 MONEY = {
     "total_amount": "total",

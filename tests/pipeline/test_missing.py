@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from sources.teamup.missing import LEAF_INVOICES, locate_missing, worth_bisecting
+from sources.teamup.exactness.bisect import LEAF_INVOICES, locate_missing, worth_bisecting
 
 NOV, DEC = date(2026, 11, 1), date(2026, 12, 1)
 

@@ -7,8 +7,8 @@ import io
 import dlt
 from dlt.common.runtime.collector import Collector, LogCollector
 
-from pipelines import main
-from sources.teamup.progress import Progress
+from pipelines import runs
+from sources.teamup.refresh.progress import Progress
 
 
 class Recording(Collector):
@@ -34,7 +34,7 @@ class Recording(Collector):
 
 def test_a_full_load_counts_months_and_pages_to_their_totals(harness):
     collector = Recording()
-    summary = main.load(progress=collector)
+    summary = runs.load(progress=collector)
     counters = collector.counters
     months = len({i.due_date.replace(day=1) for i in harness.sandbox.invoices()})
     assert counters["months (grouped)"] == [months, months]
@@ -48,7 +48,7 @@ def test_a_full_load_counts_months_and_pages_to_their_totals(harness):
 
 def test_the_log_collector_prints_the_counters(harness):
     out = io.StringIO()
-    main.load(progress=dlt.progress.log(log_period=0.01, logger=out, dump_system_stats=False))
+    runs.load(progress=dlt.progress.log(log_period=0.01, logger=out, dump_system_stats=False))
     text = out.getvalue()
     assert "months (grouped):" in text and "pages (invoices):" in text
 

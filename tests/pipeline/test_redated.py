@@ -8,7 +8,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from pipelines import main
+from pipelines import runs
 
 
 def last_invoice_rows() -> list[dict]:
@@ -17,7 +17,7 @@ def last_invoice_rows() -> list[dict]:
     Checked directly: a tombstone and a record of one id in one load is a bug whatever
     dlt's dedup happens to keep (it picks either, by scan order).
     """
-    loaded = Path(os.environ["DLT_DATA_DIR"], "pipelines", main.PIPELINE_NAME, "load", "loaded")
+    loaded = Path(os.environ["DLT_DATA_DIR"], "pipelines", runs.PIPELINE_NAME, "load", "loaded")
     package = max(loaded.iterdir(), key=lambda path: path.name)
     rows = []
     for job in (package / "completed_jobs").glob("invoices.*"):

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-import sources.teamup.client
-import sources.teamup.invoices
-import sources.teamup.refresh
-from sources.teamup.spool import SpooledRows
+import sources.teamup.api.client
+import sources.teamup.refresh.grouped_refresh
+import sources.teamup.refresh.invoice_refresh
+from sources.teamup.api.spool import SpooledRows
 
 
 def page(first: int, n: int) -> list[dict]:
@@ -43,7 +43,11 @@ def test_an_empty_query_is_one_empty_batch():
 @pytest.fixture
 def tiny_memory(monkeypatch):
     """Queries hold 30 rows; the rest of each month spills, and months go in 30-row batches."""
-    for module in (sources.teamup.client, sources.teamup.refresh, sources.teamup.invoices):
+    for module in (
+        sources.teamup.api.client,
+        sources.teamup.refresh.grouped_refresh,
+        sources.teamup.refresh.invoice_refresh,
+    ):
         monkeypatch.setattr(module, "ROWS_IN_MEMORY", 30)
     spilled = []
     add = SpooledRows.add

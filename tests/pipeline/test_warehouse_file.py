@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sources.teamup.exceptions import ApiUnavailableError, WarehouseBusyError
+from pipelines.exceptions import ApiUnavailableError, WarehouseBusyError
 from tests.pipeline.conftest import read_tables
 from tests.pipeline.helpers import analyst_holding, ask_count
 

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from pipelines import report
+from pipelines.exceptions import ConfigurationError, WarehouseError
 from pipelines.report import write_report
-from sources.teamup.exceptions import ConfigurationError, WarehouseError
 from tests.models.expected import Expected
 
 from .helpers import HOSTILE_STATUS, HOSTILE_TYPE, hostile_copy, read_page

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from sources.teamup.client import ReportClient
+from sources.teamup.api.client import ReportClient
 from sources.teamup.exceptions import NetworkError
 from sources.teamup.settings import GROUPED_ENDPOINT
 

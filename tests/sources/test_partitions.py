@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from sources.teamup.partitions import (
+from sources.teamup.exactness.partitions import (
     month_bounds,
     months_between,
     partition_key,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sources.teamup.batches import Batch, RefreshSettings
-from sources.teamup.invoices import InvoiceBatch
-from sources.teamup.tables import TableRecords
+from sources.teamup.records.tables import TableRecords
+from sources.teamup.refresh.batches import Batch, RefreshSettings
+from sources.teamup.refresh.invoice_refresh import InvoiceBatch
 
 NOVEMBER = date(2026, 11, 1)
 SETTINGS = RefreshSettings(("status", "customer"), None, timedelta(0), timedelta(0))

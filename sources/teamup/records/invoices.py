@@ -8,10 +8,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from .exceptions import MalformedResponseError
-from .partitions import partition_key
-from .responses import row_reference
-from .settings import INVOICES_ENDPOINT
+from ..api.pages import row_reference
+from ..exactness.partitions import partition_key
+from ..exceptions import MalformedResponseError
+from ..settings import INVOICES_ENDPOINT
 
 MONEY_COLUMNS = (
     "total_amount",

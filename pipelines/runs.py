@@ -23,19 +23,19 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources.teamup import RunStats, teamup_source
-from sources.teamup.exceptions import (
+from sources.teamup.refresh.warehouse import SqlWarehouse
+
+from .exceptions import (
     ConfigurationError,
     ReconciliationError,
     TeamUpError,
     WarehouseError,
 )
-from sources.teamup.warehouse import SqlWarehouse
-
 from .history import HISTORY_TABLE, RunRecord, record_run
 from .lock import exclusive_run
 from .messages import one_line, redact
-from .models import build_models, reconcile
 from .reconcile import MonthMismatch, describe
+from .views import build_models, reconcile
 from .warehouse_file import analyst_copy_path, busy_timeout, held_open, publish_copy
 
 logger = logging.getLogger(__name__)

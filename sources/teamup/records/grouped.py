@@ -10,10 +10,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from .exceptions import MalformedResponseError
-from .partitions import month_of, partition_key
-from .responses import row_reference
-from .settings import COLUMN_ALIASES, GROUPED_ENDPOINT
+from ..api.pages import row_reference
+from ..exactness.partitions import month_of, partition_key
+from ..exceptions import MalformedResponseError
+from ..settings import COLUMN_ALIASES, GROUPED_ENDPOINT
 
 INTEGER_COLUMNS = frozenset(
     {

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .normalize import canonical, row_count, row_customer, row_month
-from .partitions import Partition, customer_of_key
-from .settings import CUSTOMER_COLUMNS, PARTITION_MONTH_COLUMNS
+from ..exactness.partitions import Partition, customer_of_key
+from ..records.grouped import canonical, row_count, row_customer, row_month
+from ..settings import CUSTOMER_COLUMNS, PARTITION_MONTH_COLUMNS
 
 
 @dataclass(frozen=True)

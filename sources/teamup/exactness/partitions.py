@@ -9,7 +9,7 @@ from datetime import date
 
 import pendulum
 
-from .settings import MAX_CUSTOMERS_PER_REQUEST, PAGE_SIZE
+from ..settings import MAX_CUSTOMERS_PER_REQUEST, PAGE_SIZE
 
 # The longest run of due months one partition request may span.
 MAX_MONTHS_PER_REQUEST = 24

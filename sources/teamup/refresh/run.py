@@ -8,14 +8,14 @@ from datetime import date, datetime
 from itertools import chain
 from typing import Any
 
-from .batches import Batch, RefreshSettings
-from .client import ReportClient
-from .invoices import InvoiceBatch, InvoiceRefresh
-from .ledger import InvoiceLedger
-from .progress import Progress
-from .refresh import GroupedRefresh
-from .settings import DEFAULT_PROVIDER
-from .warehouse import Warehouse
+from ..api.client import ReportClient
+from ..refresh.batches import Batch, RefreshSettings
+from ..refresh.grouped_refresh import GroupedRefresh
+from ..refresh.invoice_refresh import InvoiceBatch, InvoiceRefresh
+from ..refresh.ledger import InvoiceLedger
+from ..refresh.progress import Progress
+from ..refresh.warehouse import Warehouse
+from ..settings import DEFAULT_PROVIDER
 
 
 @dataclass

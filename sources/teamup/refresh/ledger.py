@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .invoices import InvoiceRefresh
-from .missing import Cell, Invoice
+from ..exactness.bisect import Cell, Invoice
+from ..refresh.invoice_refresh import InvoiceRefresh
 
 
 class InvoiceLedger:

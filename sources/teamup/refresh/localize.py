@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from .batches import Batch, partitions_of
-from .concurrency import ordered_map
-from .missing import Cell, Invoice, locate_missing, worth_bisecting
-from .normalize import row_count, row_customer, row_month
-from .partitions import pages
+from ..api.limits import ordered_map
+from ..exactness.bisect import Cell, Invoice, locate_missing, worth_bisecting
+from ..exactness.partitions import pages
+from ..records.grouped import row_count, row_customer, row_month
+from ..refresh.batches import Batch, partitions_of
 
 if TYPE_CHECKING:
-    from .refresh import GroupedRefresh, Ledger
+    from ..refresh.grouped_refresh import GroupedRefresh, Ledger
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from .partitions import pages
+from ..exactness.partitions import pages
 
 Cell = tuple[date, str | None]  # (due month, status; None when status is not grouped)
 Invoice = tuple[int, int]  # (invoice id, customer id)

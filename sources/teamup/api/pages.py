@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from .exceptions import (
+from ..exceptions import (
     ApiError,
     ApiUnavailableError,
     AuthenticationError,

@@ -17,8 +17,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from sources.teamup.exceptions import ConfigurationError, ModelError
-
+from .exceptions import ConfigurationError, ModelError
 from .reconcile import MonthMismatch, mismatched_months
 
 logger = logging.getLogger(__name__)

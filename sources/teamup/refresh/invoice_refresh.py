@@ -15,15 +15,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .batches import RefreshStats
-from .client import QueryResult, ReportClient
-from .concurrency import ordered_map
-from .exceptions import MalformedResponseError
-from .invoice_records import MONEY_COLUMNS, invoice_record
-from .partitions import PartitionFetch, month_bounds, months_between, pages, plan_partition_fetches
-from .progress import Progress
-from .settings import INVOICES_ENDPOINT, ROWS_IN_MEMORY
-from .warehouse import Warehouse
+from ..api.client import QueryResult, ReportClient
+from ..api.limits import ordered_map
+from ..exactness.partitions import (
+    PartitionFetch,
+    month_bounds,
+    months_between,
+    pages,
+    plan_partition_fetches,
+)
+from ..exceptions import MalformedResponseError
+from ..records.invoices import MONEY_COLUMNS, invoice_record
+from ..refresh.batches import RefreshStats
+from ..refresh.progress import Progress
+from ..refresh.warehouse import Warehouse
+from ..settings import INVOICES_ENDPOINT, ROWS_IN_MEMORY
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,20 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any, Protocol
 
-from .batches import (
+from ..api.client import QueryResult, ReportClient
+from ..api.limits import ordered_map
+from ..exactness.bisect import Cell, Invoice
+from ..exactness.partitions import (
+    Partition,
+    PartitionFetch,
+    month_bounds,
+    months_between,
+    pages,
+    partition_key,
+    plan_partition_fetches,
+)
+from ..records.grouped import row_count, row_customer, row_month
+from ..refresh.batches import (
     Batch,
     RefreshSettings,
     RefreshStats,
@@ -31,28 +44,15 @@ from .batches import (
     partitions_of,
     without_months,
 )
-from .client import QueryResult, ReportClient
-from .concurrency import ordered_map
-from .localize import CellLocator
-from .missing import Cell, Invoice
-from .normalize import row_count, row_customer, row_month
-from .partitions import (
-    Partition,
-    PartitionFetch,
-    month_bounds,
-    months_between,
-    pages,
-    partition_key,
-    plan_partition_fetches,
-)
-from .progress import Progress
-from .settings import (
+from ..refresh.localize import CellLocator
+from ..refresh.progress import Progress
+from ..refresh.warehouse import Warehouse
+from ..settings import (
     CUSTOMER_COLUMNS,
     GROUPED_ENDPOINT,
     PARTITION_MONTH_COLUMNS,
     ROWS_IN_MEMORY,
 )
-from .warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
 

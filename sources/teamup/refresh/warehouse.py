@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, ExitStack
 from datetime import date
 from typing import Any, Protocol
 
-from .partitions import Partition
+from ..exactness.partitions import Partition
 
 GROUPED_TABLE = "invoices_grouped"
 INVOICES_TABLE = "invoices"

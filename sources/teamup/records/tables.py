@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .batches import Batch, RefreshSettings
-from .exceptions import MalformedResponseError
-from .invoices import InvoiceBatch
-from .normalize import (
+from ..exceptions import MalformedResponseError
+from ..records.grouped import (
     as_extract_values,
     customer_details,
     customer_record,
@@ -15,6 +13,8 @@ from .normalize import (
     report_column_records,
     tombstone,
 )
+from ..refresh.batches import Batch, RefreshSettings
+from ..refresh.invoice_refresh import InvoiceBatch
 
 Records = list[dict[str, Any]]
 

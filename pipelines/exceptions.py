@@ -1,0 +1,61 @@
+"""Errors of the pipeline and CLI layer: the warehouse, the models, runs and checks."""
+
+from __future__ import annotations
+
+# The source's errors, re-exported: the CLI maps every one of them to an exit code.
+from sources.teamup.exceptions import (
+    ApiError,
+    ApiUnavailableError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    MalformedResponseError,
+    NetworkError,
+    TeamUpError,
+)
+
+
+class WarehouseError(TeamUpError):
+    """The DuckDB warehouse could not be read or written."""
+
+
+class WarehouseBusyError(WarehouseError):
+    """Another process held the warehouse file for longer than the run would wait."""
+
+
+class ModelError(WarehouseError):
+    """A SQL model failed to build."""
+
+
+class ReconciliationError(WarehouseError):
+    """After a run, invoice counts per due month differ between the two invoice tables."""
+
+    def __init__(self, message: str, mismatches: list | None = None):
+        self.mismatches = list(mismatches or [])
+        super().__init__(message)
+
+
+class RunInProgressError(TeamUpError):
+    """Another run of the same pipeline holds its lock."""
+
+
+class CheckFailedError(TeamUpError):
+    """`teamup-etl check` found the warehouse stale, inconsistent or suddenly changed."""
+
+
+__all__ = [
+    "ApiError",
+    "ApiUnavailableError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CheckFailedError",
+    "ConfigurationError",
+    "MalformedResponseError",
+    "ModelError",
+    "NetworkError",
+    "ReconciliationError",
+    "RunInProgressError",
+    "TeamUpError",
+    "WarehouseBusyError",
+    "WarehouseError",
+]
