@@ -1,22 +1,42 @@
-# Everything runs inside .venv, created on first use from pyproject.toml.
+# Everything runs inside .venv, created on first use from the lock file.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The exact versions CI and the nightly job install, compiled from pyproject.toml by `make lock`.
+LOCK := requirements.lock
+# pip itself is pinned so that every fresh .venv installs the lock the same way.
+PIP_VERSION := 26.3
+# pip-tools only regenerates the lock; it lives in a venv of its own so .venv holds just the lock.
+LOCK_VENV := .venv-lock
+PIP_TOOLS_VERSION := 7.6.2
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint format sandbox demo load backfill models status check report bench clean
+.PHONY: help install lock test lint typecheck format sandbox demo load backfill models status check report bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Rebuilt whenever the lock or pyproject.toml changes; --clear so nothing outside the lock lingers.
+# --no-deps: every dependency comes from the lock; --no-build-isolation: built with the locked setuptools.
+# pip check fails when the lock is out of step with pyproject.toml: then run `make lock`.
+$(STAMP): $(LOCK) pyproject.toml
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the project with its dev tools
+install: $(STAMP) ## create .venv and install the locked versions, the project and its dev tools
+
+# Keeps the pins already in the lock where they still fit pyproject.toml; UPGRADE=1 takes the newest.
+lock: ## regenerate requirements.lock from pyproject.toml (make lock UPGRADE=1 to upgrade all)
+	test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) \
+		&& $(LOCK_VENV)/bin/python -m pip install --quiet pip==$(PIP_VERSION) pip-tools==$(PIP_TOOLS_VERSION); }
+	$(LOCK_VENV)/bin/pip-compile --quiet --allow-unsafe --extra dev --strip-extras \
+		--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
+		--output-file $(LOCK) pyproject.toml
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -25,6 +45,10 @@ lint: $(STAMP) ## ruff lint and format check
 format: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Not yet a step of `test`: the code does not pass mypy yet.
+typecheck: $(STAMP) ## mypy on sources/ and pipelines/
+	$(BIN)/mypy sources pipelines
 
 test: lint ## lint, then the whole pytest suite
 	$(BIN)/pytest
@@ -58,5 +82,5 @@ bench: $(STAMP) ## the pipeline beside a raw baseline at 30k and 300k invoices (
 sandbox: $(STAMP) ## serve the local TeamUp stand-in on 127.0.0.1:8765 until Ctrl-C
 	$(BIN)/python -m sandbox --port 8765 --seed 1 --invoices 20000
 
-clean: ## remove .venv, caches, the demo and the report (warehouse files stay)
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info .demo teamup_report.html
+clean: ## remove .venv, .venv-lock, caches, the demo and the report (warehouse files stay)
+	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis *.egg-info .demo teamup_report.html
