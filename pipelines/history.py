@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import duckdb
 
-from .reconcile import tables_of
+from sources.teamup import existing_tables
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class RunRecord:
 
 def record_run(connection: duckdb.DuckDBPyConnection, dataset: str, run: RunRecord) -> None:
     """Append the run, with the sizes the tables have now."""
-    present = tables_of(connection, dataset)
+    present = existing_tables(connection, dataset)
     for table in COUNTED_TABLES:
         if table in present:
             found = connection.execute(f"select count(*) from {dataset}.{table}").fetchall()
@@ -115,7 +115,7 @@ def last_runs(
     command: str | None = None,
 ) -> list[RunRecord]:
     """The newest runs first, optionally only those of one outcome and command."""
-    if HISTORY_TABLE not in tables_of(connection, dataset):
+    if HISTORY_TABLE not in existing_tables(connection, dataset):
         return []
     columns = ", ".join(f.name for f in fields(RunRecord))
     rows = connection.execute(

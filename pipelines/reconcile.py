@@ -9,6 +9,8 @@ from datetime import date
 
 import duckdb
 
+from sources.teamup import existing_tables
+
 logger = logging.getLogger(__name__)
 
 
@@ -34,7 +36,7 @@ def mismatched_months(connection: duckdb.DuckDBPyConnection, dataset: str) -> li
     Both are exact copies of TeamUp's reports after a run, so they agree unless a load went
     wrong. Nothing to compare (no invoices table yet) gives no mismatch.
     """
-    if not {"invoices_grouped", "invoices"} <= tables_of(connection, dataset):
+    if not {"invoices_grouped", "invoices"} <= existing_tables(connection, dataset):
         logger.info("reconciliation skipped: invoices_grouped and invoices not both loaded")
         return []
     rows = connection.execute(
@@ -61,16 +63,6 @@ def mismatched_months(connection: duckdb.DuckDBPyConnection, dataset: str) -> li
     if found:
         logger.info("reconciliation: %d due months differ", len(found))
     return found
-
-
-def tables_of(connection: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
-    """The tables (not views) of one schema of the open warehouse file."""
-    found = connection.execute(
-        "select table_name from information_schema.tables where table_catalog = "
-        "current_database() and table_schema = ? and table_type = 'BASE TABLE'",
-        [schema],
-    ).fetchall()
-    return {name for (name,) in found}
 
 
 def describe(mismatches: Iterable[MonthMismatch]) -> str:

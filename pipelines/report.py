@@ -17,6 +17,7 @@ import duckdb
 
 from pipelines.report_charts import build_charts, month_label
 from pipelines.report_html import render_page
+from sources.teamup import existing_tables
 
 from .exceptions import ConfigurationError, WarehouseError
 
@@ -210,12 +211,7 @@ def _reporting_zone(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def _last_load(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    present = con.execute(
-        "select count(*) from information_schema.tables where table_catalog = "
-        "current_database() and table_schema = ? and table_name = '_dlt_loads'",
-        [RAW],
-    ).fetchall()
-    if not present[0][0]:
+    if "_dlt_loads" not in existing_tables(con, RAW):
         return None
     return _value(con, f"select max(inserted_at) from {RAW}._dlt_loads where status = 0")
 

@@ -22,7 +22,7 @@ from dlt.common.configuration.exceptions import (
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from sources.teamup import RunStats, teamup_source
+from sources.teamup import TABLES, RunStats, existing_tables, teamup_source
 from sources.teamup.refresh.warehouse import SqlWarehouse
 
 from .exceptions import (
@@ -42,7 +42,6 @@ logger = logging.getLogger(__name__)
 
 PIPELINE_NAME = "teamup_warehouse"  # also the DuckDB file's name: never the dataset's (teamup)
 DATASET_NAME = "teamup"
-TABLES = ("invoices_grouped", "customers", "report_columns", "invoices")
 
 
 @dataclass
@@ -261,22 +260,13 @@ def _prune_customers(pipeline: dlt.Pipeline) -> None:
     with pipeline.sql_client() as client:
         customers = client.make_qualified_table_name("customers")
         grouped = client.make_qualified_table_name("invoices_grouped")
-        if not _has_tables(client, "customers", "invoices_grouped"):
+        present = existing_tables(client, client.dataset_name) if client.has_dataset() else set()
+        if not {"customers", "invoices_grouped"} <= present:
             return
         client.execute_sql(
             f"delete from {customers} c where not exists (select 1 from {grouped} g "
             "where g.provider_id = c.provider_id and g.customer_id = c.id)"
         )
-
-
-def _has_tables(client: Any, *tables: str) -> bool:
-    if not client.has_dataset():
-        return False
-    found = client.execute_sql(
-        "select table_name from information_schema.tables where table_schema = %s",
-        client.dataset_name,
-    )
-    return set(tables) <= {name for (name,) in found or []}
 
 
 def _rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 import dlt
 
+from sources.teamup import TABLES, existing_tables, read_watermarks
+
 from .history import RunRecord, last_runs
-from .reconcile import tables_of
-from .runs import DATASET_NAME, TABLES, database_path, make_pipeline, unwrap
+from .runs import DATASET_NAME, database_path, make_pipeline, unwrap
 from .warehouse_file import busy_timeout, held_open
 
 
@@ -42,14 +43,13 @@ def status(pipeline: dlt.Pipeline | None = None, last: int = 5) -> Status:
     Reads the working file read-only: it waits (up to the busy timeout) while a run holds it.
     """
     pipeline = pipeline or make_pipeline(progress=None)
-    source_state = pipeline.state.get("sources", {}).get("teamup", {})
-    found = Status(dict(source_state.get("invoices_grouped", {}).get("watermarks", {})))
+    found = Status(read_watermarks(pipeline.state))
     database = database_path(pipeline)
     if not database.exists():
         return found
     try:
         with held_open(database, busy_timeout(), read_only=True) as connection:
-            present = tables_of(connection, DATASET_NAME)
+            present = existing_tables(connection, DATASET_NAME)
             found.runs = last_runs(connection, DATASET_NAME, last)
             if "_dlt_loads" in present:
                 found.loads = [

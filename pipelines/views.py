@@ -17,6 +17,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from sources.teamup import existing_tables
+
 from .exceptions import ConfigurationError, ModelError
 from .reconcile import MonthMismatch, mismatched_months
 
@@ -96,7 +98,7 @@ def build_models(
     with pipeline.sql_client() as client:
         connection: duckdb.DuckDBPyConnection = client.native_connection
         _check_zone_in_duckdb(connection, zone)
-        present = _tables(connection)
+        present = _tables(connection, models)
         built: list[str] = []
         skipped: dict[str, str] = {}
         with _transaction(connection):
@@ -234,14 +236,10 @@ def _check_zone_in_duckdb(connection: duckdb.DuckDBPyConnection, zone: str) -> N
         ) from None
 
 
-def _tables(connection: duckdb.DuckDBPyConnection) -> set[str]:
-    """Every table of the warehouse file as schema.name (the models' own views left out)."""
-    found = connection.execute(
-        "select table_schema || '.' || table_name from information_schema.tables "
-        "where table_catalog = current_database() and table_schema not in (?, ?)",
-        list(LAYERS.values()),
-    ).fetchall()
-    return {name for (name,) in found}
+def _tables(connection: duckdb.DuckDBPyConnection, models: list[Model]) -> set[str]:
+    """The loaded tables the models read that exist, as schema.name."""
+    schemas = {name.split(".")[0] for model in models for name in model.reads}
+    return {f"{s}.{table}" for s in schemas for table in existing_tables(connection, s)}
 
 
 def _views(connection: duckdb.DuckDBPyConnection) -> set[str]:

@@ -13,13 +13,15 @@ from dlt.sources import DltResource
 from .api.client import ReportClient
 from .api.limits import make_limiter
 from .exceptions import ConfigurationError
+from .options import RunSettings
 from .records.hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
 from .records.tables import TableRecords
-from .refresh.batches import Batch, RefreshSettings
-from .refresh.invoice_refresh import InvoiceBatch
+from .refresh.batches import Batch, InvoiceBatch
+from .refresh.orchestrator import Reports, plan_backfill, plan_provider, stream
 from .refresh.progress import Progress
-from .refresh.run import ProviderRun, RunStats
-from .refresh.warehouse import EmptyWarehouse, Warehouse
+from .refresh.reports import GroupedReport, InvoiceReport
+from .refresh.stats import RunStats
+from .refresh.warehouse import EmptyWarehouse, ProviderWarehouse, Warehouse, existing_tables
 from .settings import (
     DEFAULT_BASE_URL,
     DEFAULT_GROUPED_COLUMNS,
@@ -28,9 +30,12 @@ from .settings import (
     DEFAULT_MAX_PARALLEL_REQUESTS,
     DEFAULT_MAX_REQUESTS_PER_SECOND,
     DEFAULT_OVERLAP_SECONDS,
+    DEFAULT_PROVIDER,
     DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
     LOADER_FILE_FORMATS,
+    TABLES,
 )
+from .state import provider_watermarks, read_watermarks, write_watermark
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +105,7 @@ def teamup_source(
         backfill: (first, last) due dates: replace those months, leave the watermark.
         stats: filled with request and refresh counts for the caller's summary.
     """
-    settings = RefreshSettings(
+    settings = RunSettings(
         columns=tuple(c for c in (grouped_columns or DEFAULT_GROUPED_COLUMNS) if c != "count"),
         start_date=parse_start_date(start_date),
         overlap=timedelta(seconds=overlap_seconds),
@@ -123,23 +128,63 @@ def teamup_source(
     # A closure, not resource arguments: dlt would try to inject those from config, token too.
     @dlt.resource(selected=False)
     def grouped_batches() -> Iterator[Batch | InvoiceBatch]:
-        state = dlt.current.source_state()
-        marks = {
-            table: state.setdefault(table, {}).setdefault("watermarks", {})
-            for table in ("invoices_grouped", "invoices")
-        }
-        progress = Progress()
+        state, progress = dlt.current.source_state(), Progress()
         try:
             for pid in providers:
                 client = ReportClient(
                     base_url, api_token, auth_scheme, pid, limiter, max_parallel_requests
                 )
-                run = ProviderRun(client, known, pid, settings, progress, run_stats)
-                yield from run.steps(marks, backfill)
+                run = ProviderRun(client, pid, known, settings, run_stats, progress)
+                yield from run.batches(state, backfill)
         finally:
             known.close()
 
     return [grouped_batches, *_tables(grouped_batches, TableRecords(settings), loader_file_format)]
+
+
+class ProviderRun:
+    """One provider's part of a run: plan it, stream its batches, then write its watermark
+    into the source state (committed with the load, so it moves only with the rows)."""
+
+    def __init__(
+        self,
+        client: ReportClient,
+        pid: int | None,
+        known: Warehouse,
+        settings: RunSettings,
+        stats: RunStats,
+        progress: Progress,
+    ) -> None:
+        provider = DEFAULT_PROVIDER if pid is None else pid
+        self.provider, self.client, self.settings = provider, client, settings
+        self.stats, self.progress = stats, progress
+        self.known = ProviderWarehouse(known, provider)
+        self.reports = Reports(
+            GroupedReport(client, provider, settings),
+            InvoiceReport(client, provider, settings.start_date),
+        )
+
+    def batches(
+        self, state: Any, backfill: tuple[date, date] | None
+    ) -> Iterator[Batch | InvoiceBatch]:
+        before = self.stats.requests
+        try:
+            if backfill:
+                plan = plan_backfill(*backfill)
+            else:
+                marks = provider_watermarks(state, self.provider)
+                plan = plan_provider(self.reports, self.known, self.settings, marks)
+            self.stats.planned(self.provider, plan)
+            for batch in stream(plan, self.reports, self.known, self.progress):
+                self.progress.requests(before + self.client.requests_made)
+                rows = batch.rows if isinstance(batch, Batch) else batch.records
+                self.progress.done("rows", len(rows))
+                yield batch
+            if plan.watermark is not None:  # 12. the new watermark, with this load
+                write_watermark(state, self.provider, plan.watermark)
+                self.stats.committed(self.provider, plan)
+        finally:
+            self.stats.requests += self.client.requests_made
 
 
 def _tables(batches: DltResource, records: TableRecords, file_format: str) -> list[DltResource]:
@@ -179,4 +224,12 @@ def _tables(batches: DltResource, records: TableRecords, file_format: str) -> li
     return [invoices_grouped, customers, report_columns, invoices]
 
 
-__all__ = ["RunStats", "parse_provider_ids", "parse_start_date", "teamup_source"]
+__all__ = [
+    "TABLES",
+    "RunStats",
+    "existing_tables",
+    "parse_provider_ids",
+    "parse_start_date",
+    "read_watermarks",
+    "teamup_source",
+]

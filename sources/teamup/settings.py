@@ -68,3 +68,10 @@ LOADER_FILE_FORMATS = ("jsonl", "insert_values")
 
 # provider_id stored when no TeamUp-Provider-ID is configured: the token's only provider.
 DEFAULT_PROVIDER = 0
+
+# The tables the source loads, in the order a run's batches feed them.
+GROUPED_TABLE = "invoices_grouped"
+INVOICES_TABLE = "invoices"
+TABLES = (GROUPED_TABLE, "customers", "report_columns", INVOICES_TABLE)
+# The tables whose watermarks the source keeps in its state (state.py).
+WATERMARKED_TABLES = (GROUPED_TABLE, INVOICES_TABLE)

@@ -7,8 +7,7 @@ from decimal import Decimal
 import pytest
 
 import sources.teamup.api.client
-import sources.teamup.refresh.grouped_refresh
-import sources.teamup.refresh.invoice_refresh
+import sources.teamup.refresh.streams
 from sources.teamup.api.spool import SpooledRows
 
 
@@ -45,8 +44,7 @@ def tiny_memory(monkeypatch):
     """Queries hold 30 rows; the rest of each month spills, and months go in 30-row batches."""
     for module in (
         sources.teamup.api.client,
-        sources.teamup.refresh.grouped_refresh,
-        sources.teamup.refresh.invoice_refresh,
+        sources.teamup.refresh.streams,
     ):
         monkeypatch.setattr(module, "ROWS_IN_MEMORY", 30)
     spilled = []

@@ -6,12 +6,8 @@ from datetime import date
 
 import pytest
 
-from sources.teamup.exactness.partitions import (
-    month_bounds,
-    months_between,
-    partition_key,
-    plan_partition_fetches,
-)
+from sources.teamup.exactness.fetch_plan import plan_partition_fetches
+from sources.teamup.exactness.partitions import month_bounds, months_between, partition_key
 from sources.teamup.settings import MAX_CUSTOMERS_PER_REQUEST
 
 JAN, FEB, MAR, APR = (date(2025, m, 1) for m in (1, 2, 3, 4))
@@ -24,7 +20,8 @@ def covered(fetches) -> set:
 def test_sparse_months_share_one_request():
     changed = {JAN: {1}, FEB: {2}, MAR: {3}}
     known = {(c, m): 1 for c in (1, 2, 3) for m in (JAN, FEB, MAR)}
-    fetches, whole = plan_partition_fetches(changed, known, {m: 500 for m in changed})
+    plan = plan_partition_fetches(changed, known, {m: 500 for m in changed})
+    fetches, whole = list(plan.fetches), set(plan.whole_months)
     assert whole == set()
     assert len(fetches) == 1
     assert (fetches[0].first_month, fetches[0].last_month) == (JAN, MAR)
@@ -35,7 +32,8 @@ def test_sparse_months_share_one_request():
 def test_a_month_cheaper_whole_is_refreshed_whole():
     changed = {JAN: set(range(1, 60))}
     known = {(c, JAN): 3 for c in range(1, 60)}
-    fetches, whole = plan_partition_fetches(changed, known, {JAN: 150})
+    plan = plan_partition_fetches(changed, known, {JAN: 150})
+    fetches, whole = list(plan.fetches), set(plan.whole_months)
     assert (fetches, whole) == ([], {JAN})
 
 
@@ -43,7 +41,8 @@ def test_dense_customers_do_not_drag_in_other_months():
     changed = {JAN: set(range(1, 90)), APR: {500}}
     known = {(c, m): 1 for c in range(1, 90) for m in (JAN, FEB, MAR, APR)}
     known[(500, APR)] = 1
-    fetches, whole = plan_partition_fetches(changed, known, {JAN: 5000, APR: 5000})
+    plan = plan_partition_fetches(changed, known, {JAN: 5000, APR: 5000})
+    fetches, whole = list(plan.fetches), set(plan.whole_months)
     assert whole == set()
     assert {(f.first_month, f.last_month) for f in fetches} == {(JAN, JAN), (APR, APR)}
     assert covered(fetches) == {(c, JAN) for c in range(1, 90)} | {(500, APR)}
@@ -51,7 +50,8 @@ def test_dense_customers_do_not_drag_in_other_months():
 
 def test_many_customers_are_split_to_keep_urls_short():
     customers = set(range(1, 2 * MAX_CUSTOMERS_PER_REQUEST + 2))
-    fetches, _ = plan_partition_fetches({JAN: customers}, {}, {JAN: 100_000})
+    plan = plan_partition_fetches({JAN: customers}, {}, {JAN: 100_000})
+    fetches, _ = list(plan.fetches), set(plan.whole_months)
     assert all(len(f.customers) <= MAX_CUSTOMERS_PER_REQUEST for f in fetches)
     assert covered(fetches) == {(c, JAN) for c in customers}
 
@@ -85,6 +85,7 @@ def test_partition_keys_name_provider_month_and_customer():
 
 
 def test_whole_months_can_be_ruled_out():
-    fetches, whole = plan_partition_fetches({JAN: {1}}, {}, {}, allow_whole_months=False)
+    plan = plan_partition_fetches({JAN: {1}}, {}, {}, allow_whole_months=False)
+    fetches, whole = list(plan.fetches), set(plan.whole_months)
     assert whole == set()
     assert covered(fetches) == {(1, JAN)}

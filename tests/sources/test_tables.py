@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sources.teamup.options import RunSettings
 from sources.teamup.records.tables import TableRecords
-from sources.teamup.refresh.batches import Batch, RefreshSettings
-from sources.teamup.refresh.invoice_refresh import InvoiceBatch
+from sources.teamup.refresh.batches import Batch, InvoiceBatch
 
 NOVEMBER = date(2026, 11, 1)
-SETTINGS = RefreshSettings(("status", "customer"), None, timedelta(0), timedelta(0))
+SETTINGS = RunSettings(("status", "customer"), None, timedelta(0), timedelta(0))
 HEADERS = [{"key": "status", "label": "Status", "sortable": True, "required": False}]
 
 

@@ -21,16 +21,16 @@ from dlt.sources.helpers.rest_client.auth import APIKeyAuth, BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 from requests.adapters import HTTPAdapter
 
-from ..api.limits import RateLimiter
-from ..api.pages import RowCheck, api_error, check_rows, describe, page_body, server_clock
-from ..api.spool import SpooledRows
-from ..exactness.partitions import pages
+from ..exactness.fetch_plan import pages
 from ..exceptions import (
     ConfigurationError,
     MalformedResponseError,
     NetworkError,
 )
 from ..settings import PAGE_SIZE, QUERY_ATTEMPTS, ROWS_IN_MEMORY
+from .limits import RateLimiter
+from .pages import RowCheck, api_error, check_rows, describe, page_body, server_clock
+from .spool import SpooledRows
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Find which loaded invoices of a (due month, status) cell the API no longer has, by id."""
+"""Bisection: which loaded invoices of a (due month, status) cell the API no longer has, by id."""
 
 # A cell whose count is off lost invoices no window shows (deleted, or changed too late for
 # the window). Listing the cell's customers costs a page per 100 customers: 80 requests for a
@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ..exactness.partitions import pages
+from .checksum import Cell
+from .fetch_plan import pages
 
-Cell = tuple[date, str | None]  # (due month, status; None when status is not grouped)
 Invoice = tuple[int, int]  # (invoice id, customer id)
 # Invoices per status of one month whose id is above each threshold: one request each.
 CountAbove = Callable[[Sequence[tuple[date, int]]], list[Counter]]
@@ -47,12 +47,16 @@ def worth_bisecting(known: int, missing: int, customers: int) -> bool:
 
 
 def locate_missing(
-    ours: Mapping[Cell, Sequence[Invoice]], api_counts: Counter, count_above: CountAbove
+    ours: Mapping[Cell, Sequence[Invoice]],
+    api_counts: Mapping[Cell, int],
+    count_above: CountAbove,
+    leaf: int = LEAF_INVOICES,
 ) -> tuple[dict[date, set[int]], set[Cell]]:
     """The partitions, by month, holding every invoice of these cells the API lacks; and the
     cells whose differences ids cannot explain (the API has invoices we do not know of).
 
-    ours: each cell's invoices as the API should hold them but for what it lost, by id."""
+    ours: each cell's invoices as the API should hold them but for what it lost, by id.
+    leaf: an interval this small is not halved further (1: the lost invoices exactly)."""
     found: dict[date, set[int]] = {}
     unexplained: set[Cell] = set()
     known: dict[tuple[date, int], Counter] = {}
@@ -61,7 +65,7 @@ def locate_missing(
         if bound is None:
             return 0
         if bound < 0:
-            return api_counts[cell]
+            return api_counts.get(cell, 0)
         return known[(cell[0], bound)][cell[1]]
 
     intervals = [_Interval(cell, -1, None, invoices) for cell, invoices in ours.items()]
@@ -75,7 +79,7 @@ def locate_missing(
                 continue
             if missing < 0:
                 unexplained.add(cell)
-            elif missing == len(invoices) or len(invoices) <= LEAF_INVOICES:
+            elif missing == len(invoices) or len(invoices) <= leaf:
                 found.setdefault(cell[0], set()).update(customer for _, customer in invoices)
             else:
                 halves.append((interval, invoices[len(invoices) // 2 - 1][0]))

@@ -1,18 +1,13 @@
-"""Refresh partitions of the grouped report, and the plan that re-fetches changed ones cheaply."""
+"""Partitions, the refresh unit: their keys, their months, and those a run's changes touched."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping
 from datetime import date
+from typing import NamedTuple
 
 import pendulum
-
-from ..settings import MAX_CUSTOMERS_PER_REQUEST, PAGE_SIZE
-
-# The longest run of due months one partition request may span.
-MAX_MONTHS_PER_REQUEST = 24
 
 Partition = tuple[int | None, date]  # (customer_id or None when not grouped by customer, month)
 
@@ -50,112 +45,69 @@ def months_between(first: date, last: date) -> list[date]:
     return months
 
 
-@dataclass(frozen=True)
-class PartitionFetch:
-    """One paged query: customers over a run of due months; keeps only `partitions`."""
+class Place(NamedTuple):
+    """Where an invoice is: its partition's customer and month, and its status."""
 
-    first_month: date
-    last_month: date
-    customers: tuple[int, ...]
-    partitions: frozenset[Partition]
+    customer: int | None
+    month: date
+    status: str | None
 
 
-def pages(rows: int) -> int:
-    """Requests a query of this many rows takes (an empty one still takes one)."""
-    return max(1, math.ceil(rows / PAGE_SIZE))
+def places(records: list[dict]) -> dict[int, Place]:
+    """Invoice records (records/invoices.py) reduced to where each invoice is."""
+    return {r["id"]: Place(r["customer_id"], r["due_month"], r["status"]) for r in records}
 
 
-def plan_partition_fetches(
-    changed: Mapping[date, set[int]],
-    known_rows: Mapping[Partition, int],
-    month_rows: Mapping[date, int],
-    allow_whole_months: bool = True,
-) -> tuple[list[PartitionFetch], set[date]]:
-    """Choose the cheapest requests that cover every changed (customer, month) partition.
+def touched_partitions(
+    changed: Mapping[int, Place], before: Mapping[int, Place]
+) -> dict[date, set[int]] | None:
+    """The partitions, by due month, that the changed invoices are in now or were in before
+    (re-dated into another month, or moved to another customer).
 
-    A request names customers and a contiguous run of due months, and returns every group of
-    those customers in those months, changed or not; so covering several sparse months with
-    one request is often cheaper than one request each. A dynamic programme over the sorted
-    changed months picks the split with the fewest expected pages, estimated from the groups
-    the warehouse holds per partition. A month where refreshing it whole is no dearer is
-    refreshed whole instead (returned apart).
-    """
-    months = sorted(changed)
-    rows_in = _row_counter(known_rows)
-    steps = _cheapest_steps(months, changed, rows_in, month_rows, allow_whole_months)
-    fetches: list[PartitionFetch] = []
-    whole_months: set[date] = set()
-    for step in steps:
-        if step[0] == "month":
-            whole_months.add(step[1])
-            continue
-        _, first, last, groups = step
-        for group in groups:
-            wanted = frozenset(
-                (customer, month)
-                for month in months
-                if first <= month <= last
-                for customer in changed[month] & set(group)
-            )
-            fetches.append(PartitionFetch(first, last, group, wanted))
-    return fetches, whole_months
+    The grouped report's own discovery names the first kind at the cost of its pages over the
+    window; the invoice-level window, read once a run anyway, names both. (Both reports count
+    the same invoices and stamp the same updated_at: an assumption of the sandbox, see
+    docs/exactness.md.) None when it cannot stand in: an invoice without a customer is in no
+    partition we could ask for."""
+    if any(place.customer is None for place in changed.values()):
+        return None
+    touched: dict[date, set[int]] = {}
+    for invoice, place in changed.items():
+        touched.setdefault(place.month, set()).add(place.customer)  # type: ignore[arg-type]
+        old = before.get(invoice)
+        if old is not None and old.customer is not None:
+            touched.setdefault(old.month, set()).add(old.customer)
+    return touched
 
 
-RowCounter = Callable[[Iterable[int], date, date], int]
+def without_partitions(
+    changed: Mapping[date, set], skip: frozenset[Partition] = frozenset()
+) -> dict[date, set]:
+    """The changed partitions not in `skip`, months left empty dropped."""
+    kept = {m: {c for c in cs if (c, m) not in skip} for m, cs in changed.items()}
+    return {m: cs for m, cs in kept.items() if cs}
 
 
-def _row_counter(known_rows: Mapping[Partition, int]) -> RowCounter:
-    """Expected rows of a request for these customers over [first, last], from the groups the
-    warehouse holds per partition (each known partition counted as at least one row)."""
-    by_customer: dict[int, list[tuple[date, int]]] = {}
-    for (customer, month), rows in known_rows.items():
-        if customer is not None:
-            by_customer.setdefault(customer, []).append((month, rows))
+def short_partitions(
+    api_counts: Mapping[Partition, int],
+    loaded: Mapping[int, Partition],
+    changed: Mapping[int, Place],
+) -> dict[date, set[int]]:
+    """Partitions refreshed one by one whose loaded invoices, once this run's changed ones
+    are in, would not number what the API counts there now: they lost invoices no window
+    shows (deleted beside a change that brought the partition into the run). Only their ids
+    can tell which; without this, the month's checksum would send the whole month again.
 
-    def rows_in(customers: Iterable[int], first: date, last: date) -> int:
-        return sum(
-            max(rows, 1) if first <= month <= last else 0
-            for customer in customers
-            for month, rows in by_customer.get(customer, ())
-        )
-
-    return rows_in
-
-
-def _chunks(customers: set[int]) -> list[tuple[int, ...]]:
-    ordered = sorted(customers)
-    size = MAX_CUSTOMERS_PER_REQUEST
-    return [tuple(ordered[i : i + size]) for i in range(0, len(ordered), size)]
-
-
-def _cheapest_steps(
-    months: list[date],
-    changed: Mapping[date, set[int]],
-    rows_in: RowCounter,
-    month_rows: Mapping[date, int],
-    allow_whole_months: bool,
-) -> list[tuple]:
-    """The dynamic programme: best[j] is the cheapest plan (expected pages) for months[:j],
-    its last step one request over months[i:j], or month j-1 refreshed whole."""
-    best: list[tuple[float, list]] = [(0, [])]
-    for j in range(1, len(months) + 1):
-        options = []
-        union: set[int] = set()
-        for i in range(j - 1, max(-1, j - 1 - MAX_MONTHS_PER_REQUEST), -1):
-            union |= changed[months[i]]
-            first, last = months[i], months[j - 1]
-            if i == j - 1:
-                groups = _chunks(union)
-                cost = sum(pages(rows_in(group, first, last) + len(group)) for group in groups)
-                whole = pages(month_rows.get(first, 0))
-                if allow_whole_months and whole <= cost:
-                    options.append((best[i][0] + whole, [*best[i][1], ("month", first)]))
-                options.append((best[i][0] + cost, [*best[i][1], ("fetch", first, last, groups)]))
-            elif len(union) <= MAX_CUSTOMERS_PER_REQUEST:
-                cost = pages(rows_in(union, first, last) + len(union))
-                plan = ("fetch", first, last, [tuple(sorted(union))])
-                options.append((best[i][0] + cost, [*best[i][1], plan]))
-            else:
-                break
-        best.append(min(options, key=lambda option: option[0]))
-    return best[-1][1]
+    api_counts: the API's invoices per refreshed partition; loaded: the partition of each
+    loaded invoice in them."""
+    projected = Counter(loaded.values())
+    for invoice, place in changed.items():
+        if invoice in loaded:
+            projected[loaded[invoice]] -= 1
+        if (place.customer, place.month) in api_counts:
+            projected[(place.customer, place.month)] += 1
+    short: dict[date, set[int]] = {}
+    for (customer, month), invoices in api_counts.items():
+        if projected[(customer, month)] != invoices:
+            short.setdefault(month, set()).add(customer)  # type: ignore[arg-type]
+    return short

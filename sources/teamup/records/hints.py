@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..records.invoices import MONEY_COLUMNS
+from .invoices import MONEY_COLUMNS
 
 GROUPED_COLUMN_HINTS: dict[str, Any] = {
     "provider_id": {"data_type": "bigint", "nullable": False},

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..exceptions import MalformedResponseError
-from ..records.grouped import (
+from ..options import RunSettings
+from ..refresh.batches import Batch, InvoiceBatch
+from .grouped import (
     as_extract_values,
     customer_details,
     customer_record,
@@ -13,8 +15,6 @@ from ..records.grouped import (
     report_column_records,
     tombstone,
 )
-from ..refresh.batches import Batch, RefreshSettings
-from ..refresh.invoice_refresh import InvoiceBatch
 
 Records = list[dict[str, Any]]
 
@@ -22,7 +22,7 @@ Records = list[dict[str, Any]]
 class TableRecords:
     """One run's record builders, one per table; each takes every batch and keeps its own."""
 
-    def __init__(self, settings: RefreshSettings) -> None:
+    def __init__(self, settings: RunSettings) -> None:
         self.settings = settings
         self._customers: dict[tuple[int, int], tuple[Any, ...]] = {}
         self._headers: Records = []

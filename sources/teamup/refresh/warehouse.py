@@ -6,12 +6,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, ExitStack
 from datetime import date
+from functools import cached_property
 from typing import Any, Protocol
 
-from ..exactness.partitions import Partition
-
-GROUPED_TABLE = "invoices_grouped"
-INVOICES_TABLE = "invoices"
+from ..exactness.partitions import Partition, Place
+from ..settings import GROUPED_TABLE, INVOICES_TABLE
 
 
 class Warehouse(Protocol):
@@ -127,15 +126,9 @@ class SqlWarehouse:
         client = self._connected()
         if not client.has_dataset():
             return []
-        table = client.make_qualified_table_name(table_name)
-        exists = client.execute_sql(
-            "select count(*) from information_schema.tables "
-            "where table_schema = %s and table_name = %s",
-            client.dataset_name,
-            table_name,
-        )
-        if not exists or not exists[0][0]:
+        if table_name not in existing_tables(client, client.dataset_name):
             return []
+        table = client.make_qualified_table_name(table_name)
         return client.execute_sql(sql.format(table=table), *args) or []
 
     def month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]:
@@ -297,3 +290,70 @@ class SqlWarehouse:
             table_name=INVOICES_TABLE,
         )
         return {invoice: (customer, month, status) for invoice, customer, month, status in rows}
+
+
+def existing_tables(connection: Any, schema: str) -> set[str]:
+    """The tables (not views) of one schema: the one check of what is loaded, through a dlt
+    sql client (pipeline.sql_client) or a DuckDB connection."""
+    sql = (
+        "select table_name from information_schema.tables where table_catalog = "
+        "current_database() and table_schema = {0} and table_type = 'BASE TABLE'"
+    )
+    if hasattr(connection, "execute_sql"):
+        rows = connection.execute_sql(sql.format("%s"), schema) or []
+    else:
+        rows = connection.execute(sql.format("?"), [schema]).fetchall()
+    return {name for (name,) in rows}
+
+
+class ProviderWarehouse:
+    """What is loaded of one provider, as its run reads it: plain values, read on demand.
+
+    Nothing writes the warehouse while a run extracts (dlt loads afterwards), so what is read
+    once stays true for the whole run."""
+
+    def __init__(self, warehouse: Warehouse, provider_id: int) -> None:
+        self.warehouse, self.provider_id = warehouse, provider_id
+
+    @cached_property
+    def month_rows(self) -> dict[date, int]:
+        """Groups per due month."""
+        return self.warehouse.month_rows(self.provider_id)
+
+    def month_status_counts(self) -> dict[tuple[date, str], int]:
+        return self.warehouse.month_status_counts(self.provider_id)
+
+    def partition_stats(
+        self, customers: Iterable[int]
+    ) -> tuple[dict[Partition, int], dict[tuple[Partition, str], int]]:
+        return self.warehouse.partition_stats(self.provider_id, customers)
+
+    def partitions_in_months(self, months: Iterable[date]) -> dict[str, date]:
+        return self.warehouse.partitions_in_months(self.provider_id, months)
+
+    def customer_counts(self, month: date, status: str | None) -> dict[int, int]:
+        return self.warehouse.customer_counts(self.provider_id, month, status)
+
+    def invoice_months(self) -> set[date]:
+        return self.warehouse.invoice_months(self.provider_id)
+
+    def invoice_month_status_counts(self) -> dict[tuple[date, str], int]:
+        return self.warehouse.invoice_month_status_counts(self.provider_id)
+
+    def invoice_places(self, ids: Iterable[int]) -> dict[int, Place]:
+        """Where each of these loaded invoices is (customer, due month, status)."""
+        found = self.warehouse.invoice_states(self.provider_id, ids)
+        return {invoice: Place(*where) for invoice, where in found.items()}
+
+    def invoice_places_in_months(self, months: Iterable[date]) -> dict[int, Place]:
+        found = self.warehouse.invoice_cells(self.provider_id, months)
+        return {invoice: Place(*where) for invoice, where in found.items()}
+
+    def invoice_ids_in_months(self, months: Iterable[date]) -> dict[int, date]:
+        return self.warehouse.invoice_ids(self.provider_id, months=months)
+
+    def invoice_ids_in_partitions(self, partitions: Iterable[Partition]) -> dict[int, date]:
+        return self.warehouse.invoice_ids(self.provider_id, partitions=partitions)
+
+    def invoice_partitions(self, partitions: Iterable[Partition]) -> dict[int, Partition]:
+        return self.warehouse.invoice_partitions(self.provider_id, partitions)
