@@ -46,11 +46,10 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Not yet a step of `test`: the code does not pass mypy yet.
-typecheck: $(STAMP) ## mypy on sources/ and pipelines/
+typecheck: $(STAMP) ## mypy on sources/ and pipelines/ (config: [tool.mypy] in pyproject.toml)
 	$(BIN)/mypy sources pipelines
 
-test: lint ## lint, then the whole pytest suite
+test: lint typecheck ## lint, type check, then the whole pytest suite
 	$(BIN)/pytest
 
 demo: $(STAMP) ## run the real load against a local sandbox and show what landed

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import dlt
 import duckdb
@@ -135,7 +136,7 @@ def check_freshness(
     limit = f"limit {_hours(max_age)}"
     if not runs:
         return CheckResult("freshness", False, f"no successful load recorded ({limit})")
-    age = now - runs[0].finished_at
+    age = now - cast(datetime, runs[0].finished_at)  # not null in run_history
     detail = f"last successful load finished {_hours(age)} ago ({limit})"
     return CheckResult("freshness", age <= max_age, detail)
 
@@ -156,7 +157,9 @@ def check_row_counts(
     runs = last_runs(connection, dataset, limit=2, outcome="succeeded")
     if len(runs) < 2:
         return CheckResult("row counts", True, "fewer than two successful runs to compare")
-    jumps = [jump for table in COUNTED_TABLES if (jump := _jump(table, *runs, max_change))]
+    jumps = [
+        jump for table in COUNTED_TABLES if (jump := _jump(table, runs[0], runs[1], max_change))
+    ]
     if jumps:
         return CheckResult("row counts", False, "; ".join(jumps) + f" (limit ±{max_change:.0%})")
     return CheckResult("row counts", True, f"within ±{max_change:.0%} of the run before")

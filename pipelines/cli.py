@@ -131,6 +131,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _check(args)
     if args.command == "report":
         return _report(args)
+    summary: runs.RunSummary | runs.ModelsSummary
     if args.command == "load":
         summary = runs.load(progress=_progress(), strict=args.strict)
     elif args.command == "backfill":

@@ -27,7 +27,7 @@ MARTS = "teamup_marts"
 VIEWS = ("monthly_revenue", "revenue_by_purchase_type", "monthly_invoices", "collection_rate")
 RAW = "teamup"  # dlt's dataset: read only for the time of the last load
 LOAD_FIRST = "run `teamup-etl load` first"
-# The zone the views were built with, as pipelines/models.py writes it into stg_invoices:
+# The zone the views were built with, as pipelines/views.py writes it into stg_invoices:
 # the warehouse's own months, whatever the configuration says today.
 ZONE_IN_VIEW = re.compile(r"timezone\('((?:[^']|'')+)',\s*paid_at\)", re.IGNORECASE)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dlt
 import duckdb
@@ -20,6 +20,7 @@ from dlt.common.configuration.exceptions import (
     ConfigValueCannotBeCoercedException,
 )
 from dlt.common.pipeline import get_dlt_pipelines_dir
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources.teamup import TABLES, RunStats, existing_tables, teamup_source
@@ -83,7 +84,7 @@ def make_pipeline(
     destination = dlt.destinations.duckdb(**options)
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        pipelines_dir=pipelines_dir,
+        pipelines_dir=pipelines_dir,  # type: ignore[arg-type]  # dlt's default is None, typed str
         destination=destination,
         dataset_name=DATASET_NAME,
         progress=progress,
@@ -127,9 +128,10 @@ def _run(
         with _warehouse(pipeline, progress) as (pipeline, database, holder):
             try:
                 _finish_pending(pipeline)
-                source = teamup_source(
-                    warehouse=SqlWarehouse(pipeline.sql_client), stats=stats, **options
-                )
+                # dlt types SqlClientBase.__exit__'s arguments without None, so to mypy it is
+                # not the context manager it is
+                open_client = cast(Callable[[], AbstractContextManager[Any]], pipeline.sql_client)
+                source = teamup_source(warehouse=SqlWarehouse(open_client), stats=stats, **options)
                 info = pipeline.run(source)
                 _prune_customers(pipeline)
                 views = build_models(pipeline)
@@ -207,7 +209,9 @@ def _publish(holder: duckdb.DuckDBPyConnection, database: Path) -> None:
 
 def database_path(pipeline: dlt.Pipeline) -> Path:
     """The warehouse file dlt resolved for this pipeline (its credentials, else the default)."""
-    return Path(pipeline.destination_client().config.credentials.database)
+    # A duckdb pipeline's credentials, resolved: the file's path is set.
+    credentials = cast(DuckDbCredentials, pipeline.destination_client().config.credentials)
+    return Path(credentials.database)
 
 
 @dataclass

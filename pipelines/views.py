@@ -160,7 +160,7 @@ def _read_model(path: Path, schema: str, values: dict[str, str], root: Path) -> 
     return Model(path.stem, schema, path, sql, frozenset(depends_on), frozenset(reads))
 
 
-def _references(tree: exp.Expression, shown: str) -> tuple[set[str], set[str]]:
+def _references(tree: exp.Query, shown: str) -> tuple[set[str], set[str]]:
     """(models, loaded tables) a select reads: every table it names that is not its own CTE."""
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     models: set[str] = set()

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dlt
 import duckdb
@@ -30,7 +31,7 @@ LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?
 
 def busy_timeout() -> float:
     """Seconds a run waits for a warehouse file another process holds open."""
-    value = dlt.config.get(BUSY_TIMEOUT_SETTING)
+    value: Any = dlt.config.get(BUSY_TIMEOUT_SETTING)  # any TOML or env value
     try:
         return DEFAULT_BUSY_TIMEOUT_SECONDS if value is None else float(value)
     except (TypeError, ValueError):
@@ -45,7 +46,7 @@ def analyst_copy_path(database: Path) -> Path | None:
 
     A relative setting is taken from the working file's directory, so the two stay together.
     """
-    value = dlt.config.get(ANALYST_COPY_SETTING)
+    value: Any = dlt.config.get(ANALYST_COPY_SETTING)  # any TOML or env value
     if value is None:
         return database.with_name(f"{database.stem}{ANALYST_COPY_SUFFIX}{database.suffix}")
     if value is False or str(value).strip().lower() in ("", "false", "off"):

@@ -1,19 +1,18 @@
-"""Shared fixtures: every test runs isolated, against a real sandbox on loopback."""
+"""The shared fixtures, all here: isolation, sandboxes on loopback, and pipeline harnesses."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sandbox import Sandbox
+from tests.support import TEST_INVOICES, TEST_NOW
+from tests.support.harness import Harness
 
-# The sandbox clock for tests: fixed, so generated data and windows are reproducible.
-TEST_NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
-TEST_INVOICES = 1500
 # What a developer's shell may set that dlt or the pipeline would read: every section we or
 # dlt use, dlt's own variables, and the keys dlt falls back to without a section.
 DLT_SETTINGS = (
@@ -66,3 +65,18 @@ def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
 @pytest.fixture
 def sandbox(make_sandbox: Callable[..., Sandbox]) -> Sandbox:
     return make_sandbox()
+
+
+@pytest.fixture
+def harness(sandbox: Sandbox, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    return Harness(sandbox, isolated, monkeypatch)
+
+
+@pytest.fixture
+def make_harness(
+    make_sandbox: Callable[..., Sandbox], isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Harness]:
+    def build(**options: Any) -> Harness:
+        return Harness(make_sandbox(**options), isolated, monkeypatch)
+
+    return build

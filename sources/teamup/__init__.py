@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import dlt
+from dlt.common.schema.typing import TFileFormat, TSchemaContractDict, TWriteDisposition
 from dlt.sources import DltResource
 
 from .api.client import ReportClient
@@ -39,9 +40,9 @@ from .state import provider_watermarks, read_watermarks, write_watermark
 
 logger = logging.getLogger(__name__)
 
-# Values arrive as text where the column is typed (normalize.as_extract_values): one that
+# Values arrive as text where the column is typed (records.grouped.as_extract_values): one that
 # would not convert to its column's type fails the load, never lands in a variant column.
-TYPES_FROZEN = {"data_type": "freeze"}
+TYPES_FROZEN: TSchemaContractDict = {"data_type": "freeze"}
 CUSTOMER_HINTS: Any = {"name": {"data_type": "text"}, "email": {"data_type": "text"}}
 
 
@@ -59,8 +60,10 @@ def parse_provider_ids(value: str | int | Sequence[Any] | None) -> list[int | No
 
 
 def parse_start_date(value: str | date | None) -> date | None:
-    if value is None or value == "" or isinstance(value, date):
-        return value or None
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
     try:
         return date.fromisoformat(str(value))
     except ValueError:
@@ -85,7 +88,7 @@ def teamup_source(
     backfill: tuple[date, date] | None = None,
     stats: RunStats | None = None,
 ) -> list[DltResource]:
-    """TeamUp's invoice reports as four tables, each run exact (see refresh.py, invoices.py).
+    """TeamUp's invoice reports as four tables, each run exact (docs/exactness.md).
 
     Args:
         api_token: the TeamUp API token (a secret; never logged).
@@ -187,12 +190,24 @@ class ProviderRun:
             self.stats.requests += self.client.requests_made
 
 
+class _MergeHints(TypedDict):
+    """The dlt.transformer arguments the four tables share."""
+
+    data_from: DltResource
+    write_disposition: TWriteDisposition
+    file_format: TFileFormat
+
+
 def _tables(batches: DltResource, records: TableRecords, file_format: str) -> list[DltResource]:
     """The four tables, each a transformer of the run's batches, merged with delete-insert."""
-    merge = {
+    merge: _MergeHints = {
         "data_from": batches,
-        "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
-        "file_format": file_format,
+        # dlt.transformer's annotation takes only a bare disposition, but it hands the value
+        # to the hints that dlt.resource fills, which take this dict (TWriteDispositionConfig)
+        "write_disposition": cast(
+            "TWriteDisposition", {"disposition": "merge", "strategy": "delete-insert"}
+        ),
+        "file_format": cast("TFileFormat", file_format),  # one of LOADER_FILE_FORMATS: checked
     }
 
     @dlt.transformer(

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,7 +39,7 @@ def write_watermark(state: MutableMapping[str, Any], provider: int, until: datet
         _marks(state, table)[str(provider)] = until.isoformat()
 
 
-def read_watermarks(pipeline_state: MutableMapping[str, Any]) -> dict[str, str]:
+def read_watermarks(pipeline_state: Mapping[str, Any]) -> dict[str, str]:
     """The grouped table's watermark per provider, from a pipeline's state (pipeline.state)."""
     source = pipeline_state.get("sources", {}).get(SOURCE_NAME, {})
     return dict(source.get(GROUPED_TABLE, {}).get("watermarks", {}))

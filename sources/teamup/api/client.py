@@ -68,7 +68,7 @@ def _parsed_page_or_retry(response: requests.Response | None, _exc: BaseExceptio
         # info, not warning: a page that stays bad fails the run with its own one line
         logger.info("malformed page from %s; asking again", urlsplit(response.url).path)
         return True
-    response.json = lambda **_kwargs: payload  # type: ignore[method-assign]
+    response.json = lambda **_kwargs: payload  # type: ignore[method-assign]  # the parsed page
     return False
 
 
@@ -112,7 +112,7 @@ class ReportClient:
     """One provider's view of the reports API; counts the HTTP requests it makes.
 
     Queries may run on several threads at once (`max_parallel` of them, see
-    concurrency.ordered_map); `limiter`, shared by every client of a run (one token is one
+    limits.ordered_map); `limiter`, shared by every client of a run (one token is one
     caller to TeamUp), keeps all their attempts under the API's rate limit.
     """
 

@@ -94,7 +94,9 @@ def invoices_per_cell(
     for invoice, (customer, month, status) in sorted(where.items()):
         if month in months:
             cell = (month, status if by_status else None)
-            cells.setdefault(cell, []).append((invoice, customer))  # type: ignore[arg-type]
+            cells.setdefault(cell, []).append(
+                (invoice, customer)  # type: ignore[arg-type]  # None for an invoice without one
+            )
     return cells
 
 

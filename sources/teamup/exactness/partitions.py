@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pendulum
 
@@ -53,7 +53,7 @@ class Place(NamedTuple):
     status: str | None
 
 
-def places(records: list[dict]) -> dict[int, Place]:
+def places(records: Iterable[Mapping[str, Any]]) -> dict[int, Place]:
     """Invoice records (records/invoices.py) reduced to where each invoice is."""
     return {r["id"]: Place(r["customer_id"], r["due_month"], r["status"]) for r in records}
 
@@ -73,7 +73,9 @@ def touched_partitions(
         return None
     touched: dict[date, set[int]] = {}
     for invoice, place in changed.items():
-        touched.setdefault(place.month, set()).add(place.customer)  # type: ignore[arg-type]
+        touched.setdefault(place.month, set()).add(
+            place.customer  # type: ignore[arg-type]  # not None: any None returned above
+        )
         old = before.get(invoice)
         if old is not None and old.customer is not None:
             touched.setdefault(old.month, set()).add(old.customer)
@@ -109,5 +111,7 @@ def short_partitions(
     short: dict[date, set[int]] = {}
     for (customer, month), invoices in api_counts.items():
         if projected[(customer, month)] != invoices:
-            short.setdefault(month, set()).add(customer)  # type: ignore[arg-type]
+            short.setdefault(month, set()).add(
+                customer  # type: ignore[arg-type]  # the caller passes per-customer partitions
+            )
     return short

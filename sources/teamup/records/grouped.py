@@ -70,7 +70,7 @@ def row_month(row: Mapping[str, Any]) -> date:
     try:
         year = _integer(_dig(row, "due_date_year"), "due_date_year", row)
         month = _integer(_dig(row, "due_date_month"), "due_date_month", row)
-        return month_of(year, month)  # type: ignore[arg-type]
+        return month_of(year, month)  # type: ignore[arg-type]  # None: a TypeError, caught below
     except (KeyError, TypeError, ValueError):
         raise _bad("no valid due_date_year/due_date_month", row) from None
 
@@ -82,7 +82,7 @@ def row_customer(row: Mapping[str, Any]) -> int:
     if not isinstance(customer, Mapping) or customer.get("id") is None:
         shown = sorted(customer) if isinstance(customer, Mapping) else customer  # no name
         raise _bad(f"`customer` has no id ({shown!r})", row)
-    return _integer(customer["id"], "customer.id", row)  # type: ignore[return-value]
+    return _integer(customer["id"], "customer.id", row)  # type: ignore[return-value]  # id not None
 
 
 def row_count(row: Mapping[str, Any]) -> int:
@@ -189,7 +189,7 @@ def report_column_records(headers: Sequence[Mapping[str, Any]]) -> list[dict[str
     for header in headers:
         if not isinstance(header, Mapping) or "key" not in header:
             continue
-        sort = header.get("sorted") if isinstance(header.get("sorted"), Mapping) else {}
+        sort = found if isinstance(found := header.get("sorted"), Mapping) else {}
         records.append(
             {
                 "key": header["key"],

@@ -92,8 +92,8 @@ def invoice_record(row: Mapping[str, Any], provider_id: int) -> dict[str, Any]:
     if type(row.get("id")) is not int:
         raise _bad_invoice("the invoice has no integer `id`", row)
     # Rows are parsed JSON: objects are dicts (isinstance on Mapping costs an ABC check)
-    customer = row.get("customer") if isinstance(row.get("customer"), dict) else {}
-    refunded = row.get("refunded_invoice") if isinstance(row.get("refunded_invoice"), dict) else {}
+    customer = found if isinstance(found := row.get("customer"), dict) else {}
+    refunded = found if isinstance(found := row.get("refunded_invoice"), dict) else {}
     due = _date(row.get("due_date"), "due_date", row)
     if due is None:
         raise _bad_invoice("the invoice has no `due_date`", row)

@@ -64,7 +64,8 @@ def locate_lost(
         where = known.invoice_places_in_months(months_of(cells))
         invoices = invoices_per_cell(where, changed, months_of(cells), settings.by_status)
     choices = choose_bisect_or_list(cells, ours, invoices, api_counts)
-    found, unexplained = {}, set()
+    found: dict[date, set[int]] = {}
+    unexplained: set[Cell] = set()
     if choices.bisect:
         found, unexplained = locate_missing(choices.bisect, api_counts, report.counts_above)
         logger.info(

@@ -69,8 +69,10 @@ def _refresh_grouped(
     windows: Windows,
     changed: list[dict[str, Any]] | None,
 ) -> grouped.GroupedPlan:
-    """Steps 4-9. The projection (7) and the whole-month fallback (9) make the run exact;
-    steps 4, 5 and 8 only choose what to fetch first: a wrong guess costs requests."""
+    """Steps 4-9. Exact by 4-6 (every partition a change in the window touched is fetched)
+    and by 7 and 9's fallback (a month whose projected counts are off the checksum is
+    refreshed whole). How 5 groups requests and how 8 searches only save requests: a wrong
+    guess leaves a month off the checksum, and the fallback refreshes it whole."""
     api_counts = comparable_counts(checksum.counts, settings.by_status)
     where = places(changed) if changed is not None else None
     touched = grouped.touched(report, known, settings, windows, where)  # 4.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from ..api.client import QueryResult, ReportClient
 from ..api.limits import ordered_map
@@ -52,14 +52,28 @@ def _check_customer_row(row: Any) -> None:
     row_month(row), row_count(row), row_customer(row)
 
 
-def _window_filters(window: Window) -> dict[str, str]:
+class WindowFilters(TypedDict):
+    """The updated_at filters of a window (a TypedDict, so `**` of it names only these keys)."""
+
+    updated_at_gte: str
+    updated_at_lte: str
+
+
+class DueFilters(TypedDict):
+    """The due_date filters of a span of months."""
+
+    due_date_gte: str
+    due_date_lte: str
+
+
+def _window_filters(window: Window) -> WindowFilters:
     return {
         "updated_at_gte": window.since.isoformat(timespec="milliseconds"),
         "updated_at_lte": window.until.isoformat(timespec="milliseconds"),
     }
 
 
-def _due_filters(first_month: date, last_month: date, start_date: date | None) -> dict[str, str]:
+def _due_filters(first_month: date, last_month: date, start_date: date | None) -> DueFilters:
     first, _ = month_bounds(first_month, start_date)
     _, last = month_bounds(last_month)
     return {"due_date_gte": first.isoformat(), "due_date_lte": last.isoformat()}

@@ -9,6 +9,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any, Protocol
 
+from ..exactness.checksum import Cell
 from ..exactness.partitions import Partition, Place
 from ..settings import GROUPED_TABLE, INVOICES_TABLE
 
@@ -16,13 +17,13 @@ from ..settings import GROUPED_TABLE, INVOICES_TABLE
 class Warehouse(Protocol):
     """The source's read-only view of the loaded grouped data of one provider at a time."""
 
-    def month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]: ...
+    def month_status_counts(self, provider_id: int) -> dict[Cell, int]: ...
 
     def month_rows(self, provider_id: int) -> dict[date, int]: ...
 
     def partition_stats(
         self, provider_id: int, customers: Iterable[int] | None
-    ) -> tuple[dict[Partition, int], dict[tuple[Partition, str], int]]: ...
+    ) -> tuple[dict[Partition, int], dict[tuple[Partition, str | None], int]]: ...
 
     def partitions_in_months(self, provider_id: int, months: Iterable[date]) -> dict[str, date]: ...
 
@@ -32,7 +33,7 @@ class Warehouse(Protocol):
 
     def invoice_months(self, provider_id: int) -> set[date]: ...
 
-    def invoice_month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]: ...
+    def invoice_month_status_counts(self, provider_id: int) -> dict[Cell, int]: ...
 
     def invoice_states(
         self, provider_id: int, ids: Iterable[int]
@@ -59,13 +60,15 @@ class Warehouse(Protocol):
 class EmptyWarehouse:
     """A warehouse with nothing loaded: the first run."""
 
-    def month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]:
+    def month_status_counts(self, provider_id: int) -> dict[Cell, int]:
         return {}
 
     def month_rows(self, provider_id: int) -> dict[date, int]:
         return {}
 
-    def partition_stats(self, provider_id, customers):  # type: ignore[no-untyped-def]
+    def partition_stats(
+        self, provider_id: int, customers: Iterable[int] | None
+    ) -> tuple[dict[Partition, int], dict[tuple[Partition, str | None], int]]:
         return {}, {}
 
     def partitions_in_months(self, provider_id: int, months: Iterable[date]) -> dict[str, date]:
@@ -77,19 +80,30 @@ class EmptyWarehouse:
     def invoice_months(self, provider_id: int) -> set[date]:
         return set()
 
-    def invoice_month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]:
+    def invoice_month_status_counts(self, provider_id: int) -> dict[Cell, int]:
         return {}
 
-    def invoice_states(self, provider_id, ids):  # type: ignore[no-untyped-def]
+    def invoice_states(
+        self, provider_id: int, ids: Iterable[int]
+    ) -> dict[int, tuple[int, date, str]]:
         return {}
 
-    def invoice_ids(self, provider_id, months=None, partitions=None):  # type: ignore[no-untyped-def]
+    def invoice_ids(
+        self,
+        provider_id: int,
+        months: Iterable[date] | None = None,
+        partitions: Iterable[Partition] | None = None,
+    ) -> dict[int, date]:
         return {}
 
-    def invoice_partitions(self, provider_id, partitions):  # type: ignore[no-untyped-def]
+    def invoice_partitions(
+        self, provider_id: int, partitions: Iterable[Partition]
+    ) -> dict[int, Partition]:
         return {}
 
-    def invoice_cells(self, provider_id, months):  # type: ignore[no-untyped-def]
+    def invoice_cells(
+        self, provider_id: int, months: Iterable[date]
+    ) -> dict[int, tuple[int, date, str]]:
         return {}
 
     def close(self) -> None:
@@ -131,7 +145,7 @@ class SqlWarehouse:
         table = client.make_qualified_table_name(table_name)
         return client.execute_sql(sql.format(table=table), *args) or []
 
-    def month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]:
+    def month_status_counts(self, provider_id: int) -> dict[Cell, int]:
         rows = self._query(
             "select due_month, status, sum(invoice_count) from {table} "
             "where provider_id = %s group by all",
@@ -148,7 +162,7 @@ class SqlWarehouse:
 
     def partition_stats(
         self, provider_id: int, customers: Iterable[int] | None
-    ) -> tuple[dict[Partition, int], dict[tuple[Partition, str], int]]:
+    ) -> tuple[dict[Partition, int], dict[tuple[Partition, str | None], int]]:
         """Groups per partition, and invoices per (partition, status), of these customers
         (None: the grouping has no customer, so the partitions are whole months)."""
         if customers is None:
@@ -169,7 +183,7 @@ class SqlWarehouse:
                 wanted,
             )
         groups: dict[Partition, int] = defaultdict(int)
-        counts: dict[tuple[Partition, str], int] = {}
+        counts: dict[tuple[Partition, str | None], int] = {}
         for customer, month, status, group_rows, invoices in rows:
             groups[(customer, month)] += int(group_rows)
             counts[((customer, month), status)] = int(invoices)
@@ -207,7 +221,7 @@ class SqlWarehouse:
         )
         return {month for (month,) in rows}
 
-    def invoice_month_status_counts(self, provider_id: int) -> dict[tuple[date, str], int]:
+    def invoice_month_status_counts(self, provider_id: int) -> dict[Cell, int]:
         rows = self._query(
             "select due_month, status, count(*) from {table} where provider_id = %s group by all",
             provider_id,
@@ -320,12 +334,12 @@ class ProviderWarehouse:
         """Groups per due month."""
         return self.warehouse.month_rows(self.provider_id)
 
-    def month_status_counts(self) -> dict[tuple[date, str], int]:
+    def month_status_counts(self) -> dict[Cell, int]:
         return self.warehouse.month_status_counts(self.provider_id)
 
     def partition_stats(
         self, customers: Iterable[int]
-    ) -> tuple[dict[Partition, int], dict[tuple[Partition, str], int]]:
+    ) -> tuple[dict[Partition, int], dict[tuple[Partition, str | None], int]]:
         return self.warehouse.partition_stats(self.provider_id, customers)
 
     def partitions_in_months(self, months: Iterable[date]) -> dict[str, date]:
@@ -337,7 +351,7 @@ class ProviderWarehouse:
     def invoice_months(self) -> set[date]:
         return self.warehouse.invoice_months(self.provider_id)
 
-    def invoice_month_status_counts(self) -> dict[tuple[date, str], int]:
+    def invoice_month_status_counts(self) -> dict[Cell, int]:
         return self.warehouse.invoice_month_status_counts(self.provider_id)
 
     def invoice_places(self, ids: Iterable[int]) -> dict[int, Place]:

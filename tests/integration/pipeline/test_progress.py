@@ -1,0 +1,52 @@
+"""Progress on dlt's collector: months and pages done of those expected, requests and rows."""
+
+from __future__ import annotations
+
+import io
+
+import dlt
+from dlt.common.runtime.collector import Collector
+
+from pipelines import runs
+
+
+class Recording(Collector):
+    """Keeps every counter: value and total, per name and label."""
+
+    def __init__(self) -> None:
+        self.step = ""
+        self.counters: dict[str, list[int | None]] = {}
+
+    def update(self, name, inc=1, total=None, inc_total=None, message=None, label=None):
+        key = f"{name} ({label})" if label else name
+        counter = self.counters.setdefault(key, [0, total])
+        counter[0] += inc
+        if inc_total and counter[1] is not None:
+            counter[1] += inc_total
+
+    def _start(self, step: str) -> None:
+        pass
+
+    def _stop(self) -> None:
+        pass
+
+
+def test_a_full_load_counts_months_and_pages_to_their_totals(harness):
+    collector = Recording()
+    summary = runs.load(progress=collector)
+    counters = collector.counters
+    months = len({i.due_date.replace(day=1) for i in harness.sandbox.invoices()})
+    assert counters["months (grouped)"] == [months, months]
+    assert counters["months (invoices)"] == [months, months]
+    for label in ("grouped", "invoices"):
+        done, expected = counters[f"pages ({label})"]
+        assert done == expected > 0  # estimated from the checksum, then corrected
+    assert counters["requests"][0] == summary.requests
+    assert counters["rows"][0] > len(harness.sandbox.invoices())  # invoices and groups
+
+
+def test_the_log_collector_prints_the_counters(harness):
+    out = io.StringIO()
+    runs.load(progress=dlt.progress.log(log_period=0.01, logger=out, dump_system_stats=False))
+    text = out.getvalue()
+    assert "months (grouped):" in text and "pages (invoices):" in text

@@ -1,0 +1,41 @@
+"""Random changes to a sandbox's data, as the randomized sequences make them."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+
+def random_change(sandbox, rng: random.Random) -> str:
+    invoices = sorted(sandbox.invoices(), key=lambda i: i.id)
+    invoice = rng.choice(invoices)
+    kind = rng.choice(["pay", "status", "add", "delete", "move", "rename", "refund", "clock"])
+    if kind == "pay" and invoice.status != "paid":
+        sandbox.pay(invoice.id, processor_id=rng.choice((1, 2, 3, 4)))
+    elif kind == "status":
+        sandbox.set_status(invoice.id, rng.choice(["open", "failed", "voided", "retrying"]))
+    elif kind == "add":
+        customer = rng.choice(sandbox.customers())
+        due = invoice.due_date + timedelta(days=rng.randrange(-40, 40))
+        sandbox.add_invoice(
+            customer.id, rng.choice((1001, 1005, 1009)), due, rng.choice(["open", "paid"])
+        )
+    elif kind == "delete":
+        sandbox.delete_invoice(invoice.id)
+    elif kind == "move":
+        sandbox.move_due_date(
+            invoice.id, invoice.due_date + timedelta(days=rng.choice((-61, -20, 31, 95)))
+        )
+    elif kind == "rename":
+        customer = rng.choice(sandbox.customers())
+        sandbox.rename_customer(customer.id, f"{customer.name} {rng.choice(['Jr', 'Ñ', 'O’Neil'])}")
+    elif (
+        kind == "refund"
+        and invoice.status == "paid"
+        and not invoice.is_credit_note
+        and not invoice.refund_date
+    ):
+        sandbox.refund(invoice.id)
+    else:
+        sandbox.clock.advance(minutes=rng.randrange(1, 600))
+    return kind
