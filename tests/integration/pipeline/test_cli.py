@@ -138,11 +138,35 @@ def test_the_demo_loads_a_sandbox_and_says_how_to_query(isolated):
     )
     assert result.returncode == 0, result.stderr
     assert "teamup.invoices_grouped" in result.stdout
-    assert "query it yourself" in result.stdout
+    assert "explore this demo's warehouse" in result.stdout
     assert (isolated / ".demo" / "teamup_warehouse.duckdb").exists()
     assert (isolated / ".demo" / "teamup_warehouse_analyst.duckdb").exists()
     assert "report: 4 charts" in result.stdout
     assert (isolated / ".demo" / "teamup_report.html").stat().st_size > 10_000
+    assert "requests would take about" in result.stdout  # under TeamUp's real limit
+
+
+def test_the_commands_the_demo_prints_explore_its_warehouse(isolated):
+    """Pasted into a shell as printed, after the demo: status, check, report and a query all
+    work on the demo's own warehouse (not ./teamup_warehouse.duckdb)."""
+    demo = subprocess.run(
+        [sys.executable, "-m", "pipelines.demo", "--invoices", "300"],
+        cwd=isolated, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert demo.returncode == 0, demo.stderr
+    printed = demo.stdout.split("explore this demo's warehouse", 1)[1].splitlines()[1:]
+    lines = [line.strip() for line in printed if line.strip()]
+    assert lines[0].startswith("export ") and len(lines) == 5
+    (isolated / ".demo" / "teamup_report.html").unlink()
+    explored = subprocess.run(
+        ["bash", "-ec", "\n".join(lines)],
+        cwd=isolated, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert explored.returncode == 0, explored.stderr
+    assert "provider 0:" in explored.stdout  # status: the demo's watermark
+    assert "ok   freshness" in explored.stdout  # check passed
+    assert (isolated / ".demo" / "teamup_report.html").exists()  # the report, written again
+    assert "net_revenue" in explored.stdout  # the query
 
 
 def test_the_token_is_in_no_file_after_a_good_and_a_bad_run(harness, monkeypatch):
