@@ -36,10 +36,6 @@ PROJECT = Path(__file__).resolve().parents[1]
 SEED = 7
 LATENCY_SECONDS = 0.05
 RATE_LIMIT = 10
-# DuckDB's own settings for dlt's connections: its cache would otherwise grow to the data
-# (1 GB at 300,000 invoices). They are credentials fields to dlt, which refuses them in
-# config.toml; until pipelines/runs.make_pipeline applies them, the bench sets them here.
-DUCKDB_SETTINGS = {"memory_limit": "64MB", "threads": 1}
 
 
 @dataclass
@@ -83,7 +79,6 @@ def measure(size: int, latency: bool) -> dict[str, Any]:
         env = {
             **os.environ,
             **run_environment(sandbox.base_url, sandbox.token, work),
-            "DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG": json.dumps(DUCKDB_SETTINGS),
         }
         figures: dict[str, Any] = {"invoices": size}
         full = run_child(etl("load"), env, work)

@@ -37,7 +37,13 @@ from .lock import exclusive_run
 from .messages import one_line, redact
 from .reconcile import MonthMismatch, describe
 from .views import build_models, reconcile
-from .warehouse_file import analyst_copy_path, busy_timeout, held_open, publish_copy
+from .warehouse_file import (
+    analyst_copy_path,
+    busy_timeout,
+    duckdb_limits,
+    held_open,
+    publish_copy,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +179,7 @@ def _warehouse(
     with exclusive_run(_pipelines_dir(pipeline), PIPELINE_NAME):
         pipeline = pipeline or make_pipeline(progress)
         database = database_path(pipeline)
-        with held_open(database, busy_timeout()) as holder:
+        with held_open(database, busy_timeout(), limits=duckdb_limits()) as holder:
             yield pipeline, database, holder
 
 

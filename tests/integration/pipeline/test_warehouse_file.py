@@ -9,8 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines import runs
 from pipelines.exceptions import ApiUnavailableError, WarehouseBusyError
-from tests.support.cli import analyst_holding, ask_count
+from pipelines.warehouse_file import duckdb_limits, held_open
+from tests.support.cli import analyst_holding, ask_count, assert_one_line_error, etl
 from tests.support.harness import read_tables
 
 
@@ -96,3 +98,21 @@ def test_a_load_waits_while_the_file_is_busy_and_then_runs(harness, monkeypatch,
     assert f"is locked by {sys.executable}" in caplog.text or f"(PID {tool.pid})" in caplog.text
     runs = harness.query("select outcome from teamup.run_history order by started_at")
     assert runs == [("succeeded",), ("succeeded",)]
+
+
+def test_every_connection_of_a_run_shares_its_bounded_duckdb_memory(harness):
+    """dlt's own connections, opened while the run holds the file, see the run's limits:
+    without them DuckDB's cache grows with the data (the shipped defaults, no .dlt/ here)."""
+    harness.load()
+    pipeline = runs.make_pipeline()
+    with held_open(harness.database, 5, limits=duckdb_limits()), pipeline.sql_client() as client:
+        settings = "select current_setting('memory_limit'), current_setting('threads')"
+        assert client.execute_sql(settings) == [("61.0 MiB", 1)]  # 64 MB as DuckDB shows it
+
+
+def test_a_memory_limit_duckdb_refuses_is_one_line_and_exit_2(harness, monkeypatch):
+    monkeypatch.setenv("TEAMUP_ETL__DUCKDB_MEMORY_LIMIT", "lots")
+    result = etl("load", cwd=harness.workdir)
+    assert result.returncode == 2
+    assert_one_line_error(result, "TEAMUP_ETL__DUCKDB_MEMORY_LIMIT", "lots")
+    assert harness.watermarks() == {}
