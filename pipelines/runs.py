@@ -42,6 +42,7 @@ from .warehouse_file import (
     busy_timeout,
     duckdb_limits,
     held_open,
+    load_one_job_at_a_time,
     publish_copy,
 )
 
@@ -179,7 +180,10 @@ def _warehouse(
     with exclusive_run(_pipelines_dir(pipeline), PIPELINE_NAME):
         pipeline = pipeline or make_pipeline(progress)
         database = database_path(pipeline)
-        with held_open(database, busy_timeout(), limits=duckdb_limits()) as holder:
+        limits = duckdb_limits()
+        if limits:
+            load_one_job_at_a_time()
+        with held_open(database, busy_timeout(), limits=limits) as holder:
             yield pipeline, database, holder
 
 

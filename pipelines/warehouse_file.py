@@ -32,6 +32,7 @@ MEMORY_LIMIT_SETTING = "teamup_etl.duckdb_memory_limit"
 THREADS_SETTING = "teamup_etl.duckdb_threads"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "64MB"
 DEFAULT_DUCKDB_THREADS = 1
+LOAD_WORKERS_SETTING = "load.workers"  # dlt's own: [load] workers, LOAD__WORKERS
 ANALYST_COPY_SUFFIX = "_analyst"
 POLL_SECONDS = 1.0
 # DuckDB names the holder of its file lock in the error; the message passes it on.
@@ -69,6 +70,14 @@ def duckdb_limits() -> dict[str, Any]:
     if threads > 0:
         limits["threads"] = threads
     return limits
+
+
+def load_one_job_at_a_time() -> None:
+    """Bounded, DuckDB holds one load job's read_json buffers (32 MB) at a time: dlt's default
+    of 20 jobs at once runs it out of memory. .dlt/config.toml says 1 too; this keeps it so
+    wherever teamup-etl is started from, unless [load] workers is set otherwise."""
+    if dlt.config.get(LOAD_WORKERS_SETTING) is None:
+        dlt.config[LOAD_WORKERS_SETTING] = 1
 
 
 def analyst_copy_path(database: Path) -> Path | None:

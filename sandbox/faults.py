@@ -28,6 +28,8 @@ class RequestInfo:
 class LoggedRequest:
     info: RequestInfo
     status: int = 0
+    arrived: float = field(default_factory=time.monotonic)  # when the request was read
+    answered: float = 0.0  # when its answer was ready to send (time.monotonic)
 
 
 Predicate = Callable[[RequestInfo], bool]

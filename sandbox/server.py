@@ -190,7 +190,7 @@ class Sandbox:
             reply = self._answer(method, report, pairs, headers, entry)
         except _Reply as raised:
             reply = raised
-        entry.status = reply.status
+        entry.status, entry.answered = reply.status, time.monotonic()
         return reply
 
     def _answer(self, method, report, pairs, headers, entry: LoggedRequest) -> _Reply:

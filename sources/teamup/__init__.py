@@ -12,7 +12,7 @@ from dlt.common.schema.typing import TFileFormat, TSchemaContractDict, TWriteDis
 from dlt.sources import DltResource
 
 from .api.client import ReportClient
-from .api.limits import make_limiter
+from .api.limits import make_gate
 from .exceptions import ConfigurationError
 from .options import RunSettings
 from .records.hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
@@ -125,7 +125,7 @@ def teamup_source(
     if auth_scheme not in ("Token", "Bearer"):
         raise ConfigurationError(f"auth_scheme must be Token or Bearer, not {auth_scheme!r}")
     run_stats = stats if stats is not None else RunStats()
-    limiter = make_limiter(max_requests_per_second, rate_limit_window_seconds)
+    gate = make_gate(max_requests_per_second, rate_limit_window_seconds)
     known: Warehouse = warehouse or EmptyWarehouse()
 
     # A closure, not resource arguments: dlt would try to inject those from config, token too.
@@ -135,7 +135,7 @@ def teamup_source(
         try:
             for pid in providers:
                 client = ReportClient(
-                    base_url, api_token, auth_scheme, pid, limiter, max_parallel_requests
+                    base_url, api_token, auth_scheme, pid, gate, max_parallel_requests
                 )
                 run = ProviderRun(client, pid, known, settings, run_stats, progress)
                 yield from run.batches(state, backfill)

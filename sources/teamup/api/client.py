@@ -28,8 +28,16 @@ from ..exceptions import (
     NetworkError,
 )
 from ..settings import PAGE_SIZE, QUERY_ATTEMPTS, ROWS_IN_MEMORY
-from .limits import RateLimiter
-from .pages import RowCheck, api_error, check_rows, describe, page_body, server_clock
+from .limits import RequestGate
+from .pages import (
+    RowCheck,
+    api_error,
+    check_rows,
+    describe,
+    page_body,
+    retry_after,
+    server_clock,
+)
 from .spool import SpooledRows
 
 logger = logging.getLogger(__name__)
@@ -73,24 +81,29 @@ def _parsed_page_or_retry(response: requests.Response | None, _exc: BaseExceptio
 
 
 class _CountingAdapter(HTTPAdapter):
-    """Every attempt passes here (below dlt's retrying send): counted, and rate-limited."""
+    """Every attempt passes here (below dlt's retrying send): counted, and let through the
+    run's gate (rate limit and 429 pause)."""
 
-    def __init__(self, on_send: Callable[[], None], limiter: RateLimiter | None) -> None:
+    def __init__(self, on_send: Callable[[], None], gate: RequestGate | None) -> None:
         super().__init__()
-        self._on_send, self._limiter = on_send, limiter
+        self._on_send, self._gate = on_send, gate
 
     def send(
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        if self._limiter is None:
+        if self._gate is None:
             self._on_send()
             return super().send(request, *args, **kwargs)
-        self._limiter.acquire()
+        self._gate.enter()
+        status, wait = None, None
         try:
             self._on_send()
-            return super().send(request, *args, **kwargs)
+            response = super().send(request, *args, **kwargs)
+            status = response.status_code
+            wait = retry_after(response) if status == 429 else None
+            return response
         finally:
-            self._limiter.release()
+            self._gate.leave(status, wait)
 
 
 class _CheckedPaginator(OffsetPaginator):
@@ -112,7 +125,7 @@ class ReportClient:
     """One provider's view of the reports API; counts the HTTP requests it makes.
 
     Queries may run on several threads at once (`max_parallel` of them, see
-    limits.ordered_map); `limiter`, shared by every client of a run (one token is one
+    limits.ordered_map); `gate`, shared by every client of a run (one token is one
     caller to TeamUp), keeps all their attempts under the API's rate limit.
     """
 
@@ -122,7 +135,7 @@ class ReportClient:
         api_token: str,
         auth_scheme: str = "Token",
         provider_id: int | None = None,
-        limiter: RateLimiter | None = None,
+        gate: RequestGate | None = None,
         max_parallel: int = 1,
     ) -> None:
         if not api_token:
@@ -153,7 +166,7 @@ class ReportClient:
         # Our adapter sees every attempt (retries included) below dlt's retrying send. The one
         # session is shared by the worker threads: dlt's retry wrapper copies its state per
         # call, and the adapter's connection pool (10) holds more than max_parallel.
-        adapter = _CountingAdapter(self._count, limiter)
+        adapter = _CountingAdapter(self._count, gate)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         _read_environment_once(session, base_url)

@@ -1,7 +1,8 @@
-"""Requests at once: a client-side rate limiter shared by a run, and an ordered thread pool."""
+"""Requests at once: the run's rate limit and 429 pause, shared by every request, and a pool."""
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -10,6 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from typing import TypeVar
+
+logger = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -30,6 +33,7 @@ class RateLimiter:
         # A window shorter than one request's share would allow none: widen it.
         self.window = max(float(window_seconds), 1.0 / per_second)
         self.limit = max(1, math.floor(per_second * self.window + 1e-9))
+        self._configured = self.limit
         self._answered: deque[float] = deque()  # answer times within the last window
         self._in_flight = 0
         self._changed = threading.Condition()
@@ -53,6 +57,73 @@ class RateLimiter:
             self._in_flight -= 1
             self._answered.append(time.monotonic())
             self._changed.notify_all()
+
+    def slow_down(self) -> None:
+        """A 429 came through anyway: the API counts more strictly than this limit said.
+        Ten percent fewer requests a window from now on, never below half the configured."""
+        with self._changed:
+            floor = math.ceil(self._configured / 2)
+            self.limit = max(floor, min(self.limit, math.floor(self.limit * 0.9)))
+
+
+# The longest pause after 429s that came without a Retry-After, doubling from one second.
+MAX_PAUSE_SECONDS = 60.0
+
+
+class RequestGate:
+    """What every request of a run passes before it is sent: the rate limit, if any, and the
+    pause after a 429. One for the run (one token is one caller to TeamUp, all providers).
+
+    A 429 with Retry-After (seconds, or an HTTP date) holds back every request of the run
+    until then, not only the one refused: requests sent inside the window would be refused
+    too, and real APIs count them against the caller. Without Retry-After the pause doubles
+    from a second with each 429 in a row, up to a minute. dlt's retrying session still
+    retries the refused request itself, after its own wait; the gate only keeps the others
+    (and that retry) from going earlier. Not in dlt or urllib3: their retries are per request.
+    """
+
+    def __init__(self, limiter: RateLimiter | None = None) -> None:
+        self.limiter = limiter
+        self._open_at = 0.0  # time.monotonic() before which nothing is sent
+        self._blind = 0  # 429s in a row without a Retry-After
+        self._changed = threading.Condition()
+
+    def enter(self) -> None:
+        """Block until the pause is over and the rate limit has room, then take a slot."""
+        self._wait_for_pause()
+        if self.limiter is not None:
+            self.limiter.acquire()
+            self._wait_for_pause()  # a 429 may have come in while this waited for its slot
+
+    def leave(self, status: int | None, retry_after: float | None) -> None:
+        """The answer arrived (`status`; None when the request failed without one)."""
+        if self.limiter is not None:
+            self.limiter.release()
+        if status == 429:
+            self._pause(retry_after)
+        elif status is not None:
+            with self._changed:
+                self._blind = 0
+
+    def _pause(self, retry_after: float | None) -> None:
+        with self._changed:
+            if retry_after is None:
+                self._blind += 1
+                retry_after = min(MAX_PAUSE_SECONDS, 2.0 ** (self._blind - 1))
+            self._open_at = max(self._open_at, time.monotonic() + retry_after)
+            self._changed.notify_all()
+        if self.limiter is not None:
+            self.limiter.slow_down()
+        logger.info("429 from the API: every request waits %.1fs", retry_after)
+
+    def _wait_for_pause(self) -> None:
+        with self._changed:
+            while (left := self._open_at - time.monotonic()) > 0:
+                self._changed.wait(left)
+
+
+def make_gate(per_second: float | None, window_seconds: float) -> RequestGate:
+    return RequestGate(make_limiter(per_second, window_seconds))
 
 
 def make_limiter(per_second: float | None, window_seconds: float) -> RateLimiter | None:

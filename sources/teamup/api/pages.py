@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -61,6 +61,24 @@ def page_body(
             problem, endpoint=endpoint, request=describe(params, offset=offset)
         )
     return body
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds a 429 asks us to wait: Retry-After as seconds or as an HTTP date (measured
+    against the answer's own Date, else our clock); None when it has neither."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        until = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    now = server_clock(response) or datetime.now(UTC)
+    return max(0.0, (until - now).total_seconds())
 
 
 def server_clock(response: requests.Response) -> datetime | None:

@@ -14,6 +14,30 @@ def test_429_with_retry_after_is_waited_out(harness):
     harness.assert_exact()
 
 
+# A request already on its way when the 429 was answered cannot be held back: it reaches the
+# server within a few milliseconds of the 429. Anything later inside the window was sent
+# after the client knew.
+ON_ITS_WAY_SECONDS = 0.05
+
+
+def test_a_429_holds_back_every_request_of_the_run_until_its_retry_after(harness):
+    every_seventh = lambda info: info.seq % 7 == 0  # noqa: E731
+    harness.sandbox.faults.throttle(times=None, retry_after=1, when=every_seventh)
+    harness.load()
+    log = harness.sandbox.log.requests()
+    refused = [e for e in log if e.status == 429]
+    assert len(refused) >= 3
+    inside = [
+        (r.info.seq, e.info.seq)
+        for r in refused
+        for e in log
+        if r.answered + ON_ITS_WAY_SECONDS < e.arrived < r.answered + 1.0
+    ]
+    assert inside == []  # none sent inside a Retry-After window, by any thread
+    harness.sandbox.faults.reset()
+    harness.assert_exact()
+
+
 def test_random_server_errors_are_retried(harness):
     harness.sandbox.faults.error_rate = 0.15
     harness.load()

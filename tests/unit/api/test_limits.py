@@ -1,4 +1,4 @@
-"""The client-side rate limiter: never more than its limit in a window, slots held in flight."""
+"""The run's gate: the rate limit (slots held in flight), and the pause after a 429."""
 
 from __future__ import annotations
 
@@ -50,3 +50,62 @@ def test_no_limiter_when_the_rate_is_zero_or_unset():
     limiter = make_limiter(4, 60)
     assert limiter is not None and limiter.limit == 240
     assert make_limiter(0.5, 1).limit == 1  # the window widens to hold one request
+
+
+def test_a_429_pauses_every_request_for_its_retry_after():
+    from sources.teamup.api.limits import RequestGate
+
+    gate = RequestGate()
+    gate.enter()
+    gate.leave(429, 0.3)
+    started = time.monotonic()
+    gate.enter()  # another thread's next request, or the retry: after the pause
+    assert time.monotonic() - started >= 0.29
+    gate.leave(200, None)
+
+
+def test_429s_without_retry_after_back_off_doubling_up_to_a_minute():
+    from sources.teamup.api.limits import MAX_PAUSE_SECONDS, RequestGate
+
+    gate = RequestGate()
+    pauses = []
+    for _ in range(8):
+        before = time.monotonic()
+        gate.leave(429, None)
+        pauses.append(round(gate._open_at - before))
+    assert pauses == [1, 2, 4, 8, 16, 32, 60, 60] and MAX_PAUSE_SECONDS == 60
+    gate.leave(200, None)  # an answer that is not a 429 resets the doubling
+    before = time.monotonic()
+    gate._open_at = 0.0
+    gate.leave(429, None)
+    assert round(gate._open_at - before) == 1
+
+
+def test_the_limiter_slows_down_after_a_429_but_never_below_half():
+    from sources.teamup.api.limits import RateLimiter
+
+    limiter = RateLimiter(per_second=4, window_seconds=60)  # 240 a minute
+    limiter.slow_down()
+    assert limiter.limit == 216
+    for _ in range(20):
+        limiter.slow_down()
+    assert limiter.limit == 120
+
+
+def test_retry_after_in_seconds_or_as_an_http_date():
+    import requests
+
+    from sources.teamup.api.pages import retry_after
+
+    def answer(**headers: str) -> requests.Response:
+        response = requests.Response()
+        response.status_code = 429
+        response.headers.update(headers)
+        return response
+
+    assert retry_after(answer(**{"Retry-After": "7"})) == 7.0
+    dated = answer(**{"Retry-After": "Wed, 25 Nov 2026 06:00:30 GMT"})
+    dated.headers["Date"] = "Wed, 25 Nov 2026 06:00:00 GMT"  # measured on the API's clock
+    assert retry_after(dated) == 30.0
+    assert retry_after(answer()) is None
+    assert retry_after(answer(**{"Retry-After": "soon"})) is None
