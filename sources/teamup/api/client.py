@@ -94,7 +94,7 @@ class _CountingAdapter(HTTPAdapter):
         if self._gate is None:
             self._on_send()
             return super().send(request, *args, **kwargs)
-        self._gate.enter()
+        sent = self._gate.enter()
         status, wait = None, None
         try:
             self._on_send()
@@ -103,7 +103,7 @@ class _CountingAdapter(HTTPAdapter):
             wait = retry_after(response) if status == 429 else None
             return response
         finally:
-            self._gate.leave(status, wait)
+            self._gate.leave(sent, status, wait)
 
 
 class _CheckedPaginator(OffsetPaginator):

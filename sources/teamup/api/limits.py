@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import threading
@@ -18,15 +19,24 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-class RateLimiter:
-    """At most `limit` requests in any `window` seconds, so the client never provokes a 429.
+# A slot is held a twentieth of a window longer than the window itself: room for the spread
+# of the network's delay between our sending a request and TeamUp counting it.
+WINDOW_MARGIN = 0.05
 
-    A request holds its slot from the moment it is sent until `window` seconds after its
-    answer arrived. TeamUp counts a request somewhere in between (when it reaches the
-    server), so stamping the answer's time is never early, whatever the network or the
-    server's queue did: unlike a limiter that stamps send times, it needs no guessed margin.
+
+class RateLimiter:
+    """At most `limit` requests sent in any `window` seconds, so the client does not provoke a
+    429 from an API that allows that many.
+
+    A request holds its slot from the moment it is sent until the later of its answer and
+    `window` (and a margin) after it was sent. TeamUp counts a request when it arrives: a
+    window of sends is a window of arrivals shifted by the network's delay, and the margin
+    absorbs the delay's spread. Should TeamUp count more strictly anyway, its 429 pauses the
+    whole run (RequestGate) and the limit slows down: the gate is the safety net that lets
+    the limiter run at the rate. (Holding a slot until a window after the answer needs no
+    margin, but makes each request cost latency + window: 1.36x the floor at 250 ms.)
     No installed library does this (dlt's retrying session only reacts to 429s, and urllib3
-    has no limiter), so it is written here: a lock, a counter and a deque.
+    has no limiter), so it is written here: a lock, a counter and a heap.
     """
 
     def __init__(self, per_second: float, window_seconds: float) -> None:
@@ -34,28 +44,29 @@ class RateLimiter:
         self.window = max(float(window_seconds), 1.0 / per_second)
         self.limit = max(1, math.floor(per_second * self.window + 1e-9))
         self._configured = self.limit
-        self._answered: deque[float] = deque()  # answer times within the last window
+        self._held: list[float] = []  # heap: when each answered request's slot frees
         self._in_flight = 0
         self._changed = threading.Condition()
 
-    def acquire(self) -> None:
-        """Block until one more request fits in the window, then take its slot."""
+    def acquire(self) -> float:
+        """Block until one more request fits in the window, take its slot; when it was sent."""
         with self._changed:
             while True:
                 now = time.monotonic()
-                while self._answered and self._answered[0] <= now - self.window:
-                    self._answered.popleft()
-                if self._in_flight + len(self._answered) < self.limit:
+                while self._held and self._held[0] <= now:
+                    heapq.heappop(self._held)
+                if self._in_flight + len(self._held) < self.limit:
                     self._in_flight += 1
-                    return
-                oldest = self._answered[0] + self.window - now if self._answered else None
-                self._changed.wait(oldest)  # None: until an answer arrives
+                    return now
+                first_free = self._held[0] - now if self._held else None
+                self._changed.wait(first_free)  # None: until an answer arrives
 
-    def release(self) -> None:
-        """The answer (or the failure) arrived: the slot frees `window` seconds from now."""
+    def release(self, sent: float) -> None:
+        """The answer (or the failure) arrived: the slot frees a window after `sent`."""
         with self._changed:
             self._in_flight -= 1
-            self._answered.append(time.monotonic())
+            frees = max(time.monotonic(), sent + self.window * (1 + WINDOW_MARGIN))
+            heapq.heappush(self._held, frees)
             self._changed.notify_all()
 
     def slow_down(self) -> None:
@@ -88,17 +99,19 @@ class RequestGate:
         self._blind = 0  # 429s in a row without a Retry-After
         self._changed = threading.Condition()
 
-    def enter(self) -> None:
+    def enter(self) -> float:
         """Block until the pause is over and the rate limit has room, then take a slot."""
         self._wait_for_pause()
-        if self.limiter is not None:
-            self.limiter.acquire()
-            self._wait_for_pause()  # a 429 may have come in while this waited for its slot
+        if self.limiter is None:
+            return time.monotonic()
+        sent = self.limiter.acquire()
+        self._wait_for_pause()  # a 429 may have come in while this waited for its slot
+        return max(sent, time.monotonic())
 
-    def leave(self, status: int | None, retry_after: float | None) -> None:
+    def leave(self, sent: float, status: int | None, retry_after: float | None) -> None:
         """The answer arrived (`status`; None when the request failed without one)."""
         if self.limiter is not None:
-            self.limiter.release()
+            self.limiter.release(sent)
         if status == 429:
             self._pause(retry_after)
         elif status is not None:

@@ -7,39 +7,46 @@ import time
 
 
 def test_the_limiter_never_lets_more_than_its_limit_through_a_window():
-    from sources.teamup.api.limits import RateLimiter
+    from sources.teamup.api.limits import WINDOW_MARGIN, RateLimiter
 
     limiter = RateLimiter(per_second=10, window_seconds=0.2)  # 2 requests per 0.2 s
     assert limiter.limit == 2
-    started = time.monotonic()
-    for _ in range(2):
-        limiter.acquire()
-        limiter.release()
-    answered = time.monotonic()
-    limiter.acquire()  # the third waits until the first answer is a window old
-    assert time.monotonic() - answered >= 0.2 - 0.01
-    assert time.monotonic() - started >= 0.2 - 0.01
-    limiter.release()
+    sent = [limiter.acquire() for _ in range(2)]
+    for stamp in sent:
+        limiter.release(stamp)
+    third = limiter.acquire()  # waits until the first send is a window (and margin) old
+    assert third - sent[0] >= 0.2 * (1 + WINDOW_MARGIN) - 0.005
+    limiter.release(third)
 
 
-def test_a_request_in_flight_holds_its_slot():
+def test_a_slow_answer_holds_its_slot_until_it_arrives_not_a_window_longer():
     from sources.teamup.api.limits import RateLimiter
 
     limiter = RateLimiter(per_second=1, window_seconds=1)
-    limiter.acquire()
+    sent = limiter.acquire()
     got = threading.Event()
 
     def second() -> None:
-        limiter.acquire()
+        limiter.release(limiter.acquire())
         got.set()
-        limiter.release()
 
     thread = threading.Thread(target=second)
     thread.start()
     assert not got.wait(0.3)  # still in flight: no second request may start
-    limiter.release()
-    assert got.wait(3)  # a window after the answer, it does
+    time.sleep(1.2)  # the answer comes after more than a window
+    limiter.release(sent)
+    assert got.wait(0.5)  # at once: the window since its sending has passed
     thread.join()
+
+
+def test_requests_as_fast_as_the_rate_when_answers_are_quick():
+    from sources.teamup.api.limits import RateLimiter
+
+    limiter = RateLimiter(per_second=20, window_seconds=0.25)  # 5 per 0.25 s
+    started = time.monotonic()
+    for _ in range(15):  # three windows' worth
+        limiter.release(limiter.acquire())
+    assert time.monotonic() - started < 3 * 0.25 * 1.2  # not latency + window each
 
 
 def test_no_limiter_when_the_rate_is_zero_or_unset():
@@ -56,12 +63,11 @@ def test_a_429_pauses_every_request_for_its_retry_after():
     from sources.teamup.api.limits import RequestGate
 
     gate = RequestGate()
-    gate.enter()
-    gate.leave(429, 0.3)
+    gate.leave(gate.enter(), 429, 0.3)
     started = time.monotonic()
-    gate.enter()  # another thread's next request, or the retry: after the pause
-    assert time.monotonic() - started >= 0.29
-    gate.leave(200, None)
+    sent = gate.enter()  # another thread's next request, or the retry: after the pause
+    assert sent - started >= 0.29
+    gate.leave(sent, 200, None)
 
 
 def test_429s_without_retry_after_back_off_doubling_up_to_a_minute():
@@ -71,13 +77,13 @@ def test_429s_without_retry_after_back_off_doubling_up_to_a_minute():
     pauses = []
     for _ in range(8):
         before = time.monotonic()
-        gate.leave(429, None)
+        gate.leave(before, 429, None)
         pauses.append(round(gate._open_at - before))
     assert pauses == [1, 2, 4, 8, 16, 32, 60, 60] and MAX_PAUSE_SECONDS == 60
-    gate.leave(200, None)  # an answer that is not a 429 resets the doubling
+    gate.leave(0.0, 200, None)  # an answer that is not a 429 resets the doubling
     before = time.monotonic()
     gate._open_at = 0.0
-    gate.leave(429, None)
+    gate.leave(before, 429, None)
     assert round(gate._open_at - before) == 1
 
 
