@@ -42,11 +42,12 @@ COLUMN_ALIASES = {
     "customer_email": "customer.email",
 }
 
-# Incremental window: [watermark - overlap, server time - lag]. The overlap re-reads a margin
-# before the watermark (late commits on the API's side); the lag leaves out the last moments,
-# which may still be filling up. Both cost only a few re-fetched partitions.
+# Incremental window: [watermark - overlap, the API's clock + its 1 s resolution]. The overlap
+# re-reads a margin before the watermark (commits the API stamps late), at the cost of a few
+# re-fetched partitions. A lag would leave the last `lag` seconds to the next run; 0: a load
+# reflects every change the API shows when it starts (exactness/window.py).
 DEFAULT_OVERLAP_SECONDS = 600
-DEFAULT_LAG_SECONDS = 60
+DEFAULT_LAG_SECONDS = 0
 
 # TeamUp allows 250 requests per minute per caller, the token's user
 # (docs.goteamup.com/api-reference/rate-limits). The client keeps to at most rate x window

@@ -37,5 +37,6 @@ def random_change(sandbox, rng: random.Random) -> str:
     ):
         sandbox.refund(invoice.id)
     else:
-        sandbox.clock.advance(minutes=rng.randrange(1, 600))
+        # sub-second too: the Date header rounds down, and a change in that second counts
+        sandbox.clock.advance(minutes=rng.randrange(1, 600), seconds=rng.random())
     return kind

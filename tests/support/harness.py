@@ -67,8 +67,7 @@ class Harness:
         return runs.backfill(first, last)
 
     def settled(self) -> None:
-        """Where a night starts: a full load, the run that picks up what the first one's lag
-        left for later, then a few minutes."""
+        """Where a night starts: a full load, a second one an hour later, then a few minutes."""
         self.load()
         self.later(minutes=60)
         self.load()
@@ -84,7 +83,7 @@ class Harness:
         ]
 
     def later(self, minutes: int = 5) -> None:
-        """Move the sandbox clock past the run's lag, as the next night would."""
+        """Move the sandbox clock on, as the next night would."""
         self.sandbox.clock.advance(minutes=minutes)
 
     def tables(self) -> dict[str, list[tuple]]:

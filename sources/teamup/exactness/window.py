@@ -14,11 +14,19 @@ class Window:
     until: datetime
 
 
+# The API's clock comes from the HTTP Date header, to the second: the run started somewhere
+# in the second it names. Reading to that second's end takes in every change stamped before
+# the run began (and perhaps a few made in its first moments, which the next run reads
+# again); the watermark stays at the second's start, never past what was read.
+CLOCK_RESOLUTION = timedelta(seconds=1)
+
+
 @dataclass(frozen=True)
 class Windows:
     """The run's windows; None for a table never loaded for this provider (read whole)."""
 
-    until: datetime  # the end of both, and so both tables' new watermark
+    until: datetime  # where both windows end
+    watermark: datetime  # both tables' new watermark: at or before `until`
     grouped: Window | None
     invoices: Window | None
 
@@ -40,11 +48,13 @@ def run_windows(
     overlap: timedelta,
     lag: timedelta,
 ) -> Windows:
-    """[watermark - overlap, clock - lag] for each table. The overlap re-reads a margin before
-    the watermark (late commits on the API's side); the lag leaves out the last moments."""
-    until = clock - lag
+    """[watermark - overlap, clock - lag + the clock's resolution] for each table; the new
+    watermark is clock - lag. The overlap re-reads a margin before the watermark (commits
+    the API stamps late); a lag, 0 by default, would leave the last moments to the next run."""
+    watermark = clock - lag
+    until = watermark + CLOCK_RESOLUTION
 
     def window(mark: datetime | None) -> Window | None:
         return None if mark is None else Window(mark - overlap, until)
 
-    return Windows(until, window(grouped_mark), window(invoice_mark))
+    return Windows(until, watermark, window(grouped_mark), window(invoice_mark))

@@ -58,7 +58,7 @@ def plan_provider(
         refreshed = invoices.refresh_invoices(
             reports.invoices, known, checksum.counts, changed, found
         )
-    return ProviderPlan(found, refreshed, checksum.counts, windows, windows.until)  # 12.
+    return ProviderPlan(found, refreshed, checksum.counts, windows, windows.watermark)  # 12.
 
 
 def _refresh_grouped(

@@ -125,7 +125,7 @@ def test_an_invoice_changed_twice_is_counted_once(harness):
 def test_a_rerun_without_changes_changes_nothing_and_only_asks_what_changed(harness):
     harness.load()
     harness.later(minutes=60)
-    harness.load()  # picks up what the first load's lag left for later
+    harness.load()
     before = harness.query("select * from teamup.invoices_grouped order by group_key")
     harness.later(minutes=60)
     harness.sandbox.log.clear()
