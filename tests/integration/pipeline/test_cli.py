@@ -28,7 +28,7 @@ def test_load_status_and_backfill_exit_zero(harness):
     assert loaded.stdout.startswith("load: ")
     status = etl("status", cwd=harness.workdir)
     assert status.returncode == 0
-    assert "provider 0: 2026-11-25T05:59:00+00:00" in status.stdout
+    assert "provider 0: 2026-11-25T06:00:00+00:00" in status.stdout
     assert "invoices_grouped: " in status.stdout
     backfill = etl("backfill", "--start", "2025-01-01", "--end", "2025-02-28", cwd=harness.workdir)
     assert backfill.returncode == 0, backfill.stderr

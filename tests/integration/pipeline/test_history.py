@@ -68,7 +68,7 @@ def test_status_lists_the_last_runs_newest_first(harness):
     runs = shown.split("last runs (run_history):\n")[1].split("\nlast loads")[0].splitlines()
     assert len(runs) == 2
     assert " backfill " in runs[0] and "succeeded" in runs[0] and "due 2025-01-01" in runs[0]
-    assert " load " in runs[1] and "updated_at up to 2026-11-25 05:59" in runs[1]
+    assert " load " in runs[1] and "updated_at up to 2026-11-25 06:00" in runs[1]
 
 
 def test_status_of_an_empty_warehouse_says_none_yet(harness):
