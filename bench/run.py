@@ -11,6 +11,8 @@
 # 4. latency-bound: the sandbox answers after 250 ms and allows 10 requests per second; a
 #    backfill of the whole history with max_requests_per_second = 10, against the floor
 #    requests / 10 (and no 429 may be provoked).
+# 5. TeamUp's limit: the sandbox allows 250 requests in any minute; the same backfill with the
+#    shipped client settings (240 a minute) may provoke no 429.
 # (1)-(3) run without a client-side limit (the sandbox has none then), as does the baseline.
 # Prints one table, each target with PASS or MISS; exits 1 if any is missed.
 
@@ -29,6 +31,11 @@ from pathlib import Path
 from subprocess import Popen
 from typing import Any
 
+from sources.teamup.settings import (
+    DEFAULT_MAX_REQUESTS_PER_SECOND,
+    DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
+)
+
 from .nightly_budget import NOW, run_environment
 from .sandbox_process import SandboxProcess
 
@@ -36,6 +43,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 SEED = 7
 LATENCY_SECONDS = 0.25
 RATE_LIMIT = 10
+TEAMUP_PER_MINUTE = 250  # docs.goteamup.com/api-reference/rate-limits
 
 
 @dataclass
@@ -115,6 +123,19 @@ def measure(size: int, latency: bool) -> dict[str, Any]:
             figures["latency"] = run_child(backfill, limited, work)
             figures["latency_requests"] = sandbox.count(200)
             figures["latency_429"] = sandbox.count(429)
+            # TeamUp's documented limit, 250 a minute, against the shipped client settings.
+            sandbox.faults(per_second=TEAMUP_PER_MINUTE / 60, window_seconds=60)
+            sandbox.clear()
+            shipped = {
+                **env,
+                "SOURCES__TEAMUP__MAX_REQUESTS_PER_SECOND": str(DEFAULT_MAX_REQUESTS_PER_SECOND),
+                "SOURCES__TEAMUP__RATE_LIMIT_WINDOW_SECONDS": str(
+                    DEFAULT_RATE_LIMIT_WINDOW_SECONDS
+                ),
+            }
+            figures["teamup"] = run_child(backfill, shipped, work)
+            figures["teamup_requests"] = sandbox.count(200)
+            figures["teamup_429"] = sandbox.count(429)
     return figures
 
 
@@ -247,6 +268,15 @@ def _latency_rows(table: Table, size: str, f: dict[str, Any]) -> None:
         f"{seconds / floor:.2f}x",
         "<= 1.15x",
         seconds / floor <= 1.15,
+    )
+    table.row(
+        size,
+        "at TeamUp's 250/min, shipped limits",
+        f"{f['teamup_requests']:,} requests",
+        f"{f['teamup_429']} x 429",
+        f"{f['teamup'].seconds:.0f}s",
+        "0 x 429",
+        f["teamup_429"] == 0,
     )
 
 

@@ -44,9 +44,11 @@ def _serve(conn: Any, seed: int, invoices: int, now: datetime) -> None:
 
 
 def _set_faults(sandbox: Sandbox) -> Any:
-    def apply(latency: float = 0.0, per_second: float | None = None) -> None:
+    def apply(
+        latency: float = 0.0, per_second: float | None = None, window_seconds: float = 1.0
+    ) -> None:
         sandbox.faults.latency = latency
-        sandbox.faults.rate_limit(per_second)
+        sandbox.faults.rate_limit(per_second, window_seconds)
 
     return apply
 
@@ -100,8 +102,10 @@ class SandboxProcess:
     def change_a_night(self, seed: int) -> Night:
         return Night(*self.call("night", seed))
 
-    def faults(self, latency: float = 0.0, per_second: float | None = None) -> None:
-        self.call("faults", latency, per_second)
+    def faults(
+        self, latency: float = 0.0, per_second: float | None = None, window_seconds: float = 1.0
+    ) -> None:
+        self.call("faults", latency, per_second, window_seconds)
 
     def due_range(self) -> tuple[date, date]:
         return self.call("due_range")

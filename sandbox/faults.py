@@ -75,6 +75,7 @@ class Faults:
             self.error_rate = 0.0
             self.unstable_order = False
             self._per_second: float | None = None
+            self._window_seconds = 1.0
             self._window: deque[float] = deque()
             self._throttles: list[_Rule] = []
             self._failures: list[_Rule] = []
@@ -83,10 +84,12 @@ class Faults:
 
     # -- switches ------------------------------------------------------------------------------
 
-    def rate_limit(self, per_second: float | None) -> None:
-        """At most `per_second` requests in any one-second window; more get 429 + Retry-After."""
+    def rate_limit(self, per_second: float | None, window_seconds: float = 1.0) -> None:
+        """At most per_second x window_seconds requests in any window of that many seconds
+        (TeamUp's own: 250 a minute); more get 429 + Retry-After."""
         with self._lock:
             self._per_second, self._window = per_second, deque()
+            self._window_seconds = window_seconds
 
     def throttle(self, times: int = 1, retry_after: int = 1, when: Predicate = _always) -> None:
         """The next `times` matching requests get 429 with this Retry-After (seconds)."""
@@ -127,11 +130,11 @@ class Faults:
         with self._lock:
             if self._per_second is None:
                 return None
-            now = time.monotonic()
-            while self._window and now - self._window[0] >= 1.0:
+            now, span = time.monotonic(), self._window_seconds
+            while self._window and now - self._window[0] >= span:
                 self._window.popleft()
-            if len(self._window) >= self._per_second:
-                return max(1, round(1.0 - (now - self._window[0])))
+            if len(self._window) >= round(self._per_second * span, 6):
+                return max(1, round(span - (now - self._window[0])))
             self._window.append(now)
             return None
 
