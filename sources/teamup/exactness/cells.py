@@ -111,11 +111,3 @@ def listing_differences(
             if theirs.get(customer, 0) != mine.get(customer, 0):
                 found.setdefault(month, set()).add(customer)
     return found
-
-
-def merged(*found: Mapping[date, set[int]]) -> dict[date, set[int]]:
-    result: dict[date, set[int]] = {}
-    for partitions in found:
-        for month, customers in partitions.items():
-            result.setdefault(month, set()).update(customers)
-    return result

@@ -15,15 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from .partitions import merged
+
 Record = dict[str, Any]
 
 
 def partitions_to_check(*found: Mapping[date, set]) -> dict[date, set[int]]:
     """The partitions, by month, whose invoices are fetched by customer (None dropped)."""
-    lost: dict[date, set[int]] = {}
-    for partitions in found:
-        for month, customers in partitions.items():
-            lost.setdefault(month, set()).update(c for c in customers if c is not None)
+    lost = {month: {c for c in cs if c is not None} for month, cs in merged(*found).items()}
     return {month: customers for month, customers in lost.items() if customers}
 
 

@@ -82,6 +82,15 @@ def touched_partitions(
     return touched
 
 
+def merged(*found: Mapping[date, set]) -> dict[date, set]:
+    """Partitions by month, from several finds, in one map."""
+    result: dict[date, set] = {}
+    for partitions in found:
+        for month, customers in partitions.items():
+            result.setdefault(month, set()).update(customers)
+    return result
+
+
 def without_partitions(
     changed: Mapping[date, set], skip: frozenset[Partition] = frozenset()
 ) -> dict[date, set]:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..exactness.checksum import Cell
 from ..exactness.partitions import Partition, customer_of_key
 from ..records.grouped import row_count, row_customer, row_month
 
@@ -89,6 +88,3 @@ def old_cell_counts(
         if partition in replaced:
             counts[(partition[1], status)] += invoices
     return counts
-
-
-__all__ = ["Batch", "Cell", "InvoiceBatch"]

@@ -93,7 +93,7 @@ def off_checksum(
     customers = {customer for customer, _ in replaced}  # None in month-wide partitions
     _, old = known.partition_stats(customers)  # type: ignore[arg-type]  # a None id matches no row
     return cells_off_checksum(
-        known.month_status_counts(),
+        known.month_status_counts,
         old_cell_counts(old, replaced),
         cell_counts(fetched),
         api_counts,

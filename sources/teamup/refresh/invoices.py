@@ -17,7 +17,7 @@ from ..exactness.invoice_ids import (
     missing_ids,
     partitions_to_check,
 )
-from ..exactness.partitions import Place, places, short_partitions
+from ..exactness.partitions import places, short_partitions
 from .batches import InvoiceBatch
 from .grouped import GroupedPlan
 from .reports import InvoiceReport
@@ -87,6 +87,3 @@ def _off_checksum(
     replaced = Counter((place.month, place.status) for place in before.values())
     fetched = Counter((record["due_month"], record["status"]) for record in records.values())
     return cells_off_checksum(known.invoice_month_status_counts(), replaced, fetched, api_counts)
-
-
-__all__ = ["InvoicePlan", "Place", "first_load", "refresh_invoices"]

@@ -17,11 +17,10 @@ from ..exactness.cells import (
     customers_per_cell,
     invoices_per_cell,
     listing_differences,
-    merged,
     months_cheaper_whole,
 )
 from ..exactness.checksum import Cell, months_of
-from ..exactness.partitions import Place
+from ..exactness.partitions import Place, merged
 from ..options import RunSettings
 from .batches import Batch, customer_cell_counts, partitions_of
 from .reports import GroupedReport

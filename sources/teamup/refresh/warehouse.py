@@ -334,7 +334,9 @@ class ProviderWarehouse:
         """Groups per due month."""
         return self.warehouse.month_rows(self.provider_id)
 
+    @cached_property
     def month_status_counts(self) -> dict[Cell, int]:
+        """Invoices per (due month, status): projected against the checksum twice a run."""
         return self.warehouse.month_status_counts(self.provider_id)
 
     def partition_stats(

@@ -9,10 +9,9 @@ from sources.teamup.exactness.cells import (
     customers_per_cell,
     invoices_per_cell,
     listing_differences,
-    merged,
     months_cheaper_whole,
 )
-from sources.teamup.exactness.partitions import Place
+from sources.teamup.exactness.partitions import Place, merged
 
 JAN, FEB = date(2025, 1, 1), date(2025, 2, 1)
 PAID, OPEN = (JAN, "paid"), (JAN, "open")
