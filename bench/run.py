@@ -13,6 +13,9 @@
 #    requests / 10 (and no 429 may be provoked).
 # 5. TeamUp's limit: the sandbox allows 250 requests in any minute; the same backfill with the
 #    shipped client settings (240 a minute) may provoke no 429.
+# 6. PostgreSQL (--postgres-at): (1) and (3) again, the warehouse a PostgreSQL database (a
+#    throwaway cluster of .ci/postgres, or TEAMUP_BENCH_POSTGRES), beside DuckDB's figures. The
+#    RSS is teamup-etl's own; the server's memory is the server's.
 # (1)-(3) run without a client-side limit (the sandbox has none then), as does the baseline.
 # Prints one table, each target with PASS or MISS; exits 1 if any is missed.
 
@@ -36,6 +39,7 @@ from sources.teamup.settings import (
     DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
 )
 
+from . import postgres
 from .nightly_budget import NOW, run_environment
 from .sandbox_process import SandboxProcess
 
@@ -139,6 +143,32 @@ def measure(size: int, latency: bool) -> dict[str, Any]:
     return figures
 
 
+def measure_postgres(size: int, figures: dict[str, Any]) -> None:
+    """A full load and a night on PostgreSQL, the same sandbox data and changes as DuckDB's."""
+    with (
+        tempfile.TemporaryDirectory(prefix="teamup-bench-") as scratch,
+        SandboxProcess(seed=SEED, invoices=size, now=NOW) as sandbox,
+        postgres.server() as server,
+    ):
+        work = Path(scratch)
+        env = {
+            **os.environ,
+            **run_environment(sandbox.base_url, sandbox.token, work),
+            "TEAMUP_ETL__DESTINATION": "postgres",
+            "DESTINATION__POSTGRES__CREDENTIALS": postgres.new_database(server),
+        }
+        figures["pg_full"] = run_child(etl("load"), env, work)
+        figures["pg_full_requests"] = sandbox.count()
+        sandbox.advance(hours=12)
+        run_child(etl("load"), env, work)
+        sandbox.advance(hours=12)
+        sandbox.change_a_night(size)
+        sandbox.advance(hours=1)
+        sandbox.clear()
+        figures["pg_night"] = run_child(etl("load"), env, work)
+        figures["pg_night_requests"] = sandbox.count()
+
+
 class Table:
     """Rows of the printed table; remembers whether every target passed."""
 
@@ -178,6 +208,42 @@ def report(table: Table, f: dict[str, Any]) -> None:
     _nightly_rows(table, size, f)
     if "latency" in f:
         _latency_rows(table, size, f)
+    if "pg_full" in f:
+        _postgres_rows(table, size, f)
+
+
+def _postgres_rows(table: Table, size: str, f: dict[str, Any]) -> None:
+    """PostgreSQL beside DuckDB: the same requests (the warehouse does not change what is
+    asked), the wall time and teamup-etl's peak RSS."""
+    for run, label in (("full", "full load"), ("night", "nightly")):
+        pg, duck = f[f"pg_{run}"], f[run]
+        requests, duck_requests = f[f"pg_{run}_requests"], f[f"{run}_requests"]
+        table.row(
+            size,
+            f"postgres {label}: requests",
+            f"{requests:,}",
+            f"{duck_requests:,} (duckdb)",
+            "",
+            "= duckdb",
+            requests == duck_requests,
+        )
+        ratio = pg.seconds / duck.seconds
+        table.row(
+            size,
+            f"postgres {label}: wall time (s)",
+            f"{pg.seconds:.1f}",
+            f"{duck.seconds:.1f} (duckdb)",
+            f"{ratio:.2f}x",
+        )
+        table.row(
+            size,
+            f"postgres {label}: peak RSS (MB)",
+            f"{pg.rss_mb:.0f}",
+            f"{duck.rss_mb:.0f} (duckdb)",
+            "",
+            "< 300",
+            pg.rss_mb < 300,
+        )
 
 
 def _full_load_rows(table: Table, size: str, f: dict[str, Any]) -> None:
@@ -312,6 +378,13 @@ def main(argv: list[str] | None = None) -> int:
         nargs="*",
         help="sizes that also run the latency-bound backfill (default: every size)",
     )
+    parser.add_argument(
+        "--postgres-at",
+        type=int,
+        nargs="*",
+        default=[],
+        help="sizes that also load into PostgreSQL (a throwaway cluster of .ci/postgres)",
+    )
     args = parser.parse_args(argv)
     latency_at = set(args.invoices if args.latency_at is None else args.latency_at)
     print(f"machine: {machine()}", flush=True)
@@ -319,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     measured = []
     for size in args.invoices:
         figures = measure(size, size in latency_at)
+        if size in args.postgres_at:
+            measure_postgres(size, figures)
         report(table, figures)
         measured.append(figures)
     if len(measured) > 1:

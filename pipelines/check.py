@@ -6,16 +6,16 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import dlt
-import duckdb
 
+from .destination import database_path, is_local_file, reading, shown
 from .exceptions import ConfigurationError, WarehouseError
-from .history import COUNTED_TABLES, RunRecord, last_runs
+from .failures import unwrap
+from .history import COUNTED_TABLES, RunRecord, last_invocation, last_runs, providers_seen
 from .reconcile import describe, mismatched_months
-from .runs import DATASET_NAME, database_path, make_pipeline, unwrap
-from .warehouse_file import busy_timeout, held_open
+from .runs import make_pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class CheckResult:
 
 @dataclass
 class CheckReport:
-    database: Path
+    warehouse: str  # the file or server checked, as messages name it
     results: list[CheckResult]
 
     @property
@@ -90,59 +90,79 @@ def check(
     max_row_change: float | None = None,
     now: datetime | None = None,
 ) -> CheckReport:
-    """Check the configured warehouse (or `database`, e.g. the analyst copy)."""
-    database = database or database_path(make_pipeline(progress=None))
-    if not database.exists():
+    """Check the configured warehouse (or the DuckDB file `database`, e.g. the analyst copy),
+    read-only; a local file is waited for while a run holds it."""
+    pipeline = make_pipeline(progress=None)
+    if database is None and is_local_file(pipeline):
+        database = database_path(pipeline)
+    if database is not None and not database.exists():
         raise WarehouseError(f"no warehouse at {database}: run `teamup-etl load` first")
     thresholds = Thresholds.configured(max_age_hours, max_row_change)
+    where = f"the DuckDB warehouse {database}" if database else shown(pipeline)
     try:
-        return run_checks(database, DATASET_NAME, thresholds, now)
+        with reading(pipeline, database) as client:
+            return run_checks(client, where, thresholds, now)
     except Exception as error:
-        raise unwrap(error) from error
+        raise unwrap(error, where) from error
 
 
 def run_checks(
-    database: Path, dataset: str, thresholds: Thresholds, now: datetime | None = None
+    client: Any, where: str, thresholds: Thresholds, now: datetime | None = None
 ) -> CheckReport:
-    """Every check against the warehouse file, read-only; waits while a run holds the file."""
+    """Every check, through a dlt sql client on the warehouse."""
     now = now or datetime.now(UTC)
-    with held_open(database, busy_timeout(), read_only=True) as connection:
-        results = [
-            check_last_run(connection, dataset),
-            check_freshness(connection, dataset, thresholds.max_age, now),
-            check_reconciliation(connection, dataset),
-            check_row_counts(connection, dataset, thresholds.max_row_change),
-        ]
+    results = [
+        check_last_run(client),
+        check_freshness(client, thresholds.max_age, now),
+        check_reconciliation(client),
+        check_row_counts(client, thresholds.max_row_change),
+    ]
     for result in results:
         logger.info("check %s", result.line())
-    return CheckReport(database, results)
+    return CheckReport(where, results)
 
 
-def check_last_run(connection: duckdb.DuckDBPyConnection, dataset: str) -> CheckResult:
-    runs = last_runs(connection, dataset, limit=1)
-    if not runs:
+def check_last_run(client: Any) -> CheckResult:
+    """The newest teamup-etl command: every provider it ran (and the run itself) succeeded."""
+    rows = last_invocation(client)
+    if not rows:
         return CheckResult("last run", False, "no run recorded in run_history yet")
-    run = runs[0]
-    when = f"the {run.command} started {run.started_at:%Y-%m-%d %H:%M %Z}"
-    if run.succeeded:
+    first = min(rows, key=lambda run: run.started_at)
+    when = f"the {first.command} started {first.started_at:%Y-%m-%d %H:%M %Z}"
+    failed = [run for run in rows if not run.succeeded]
+    if not failed:
         return CheckResult("last run", True, f"{when} succeeded")
-    return CheckResult("last run", False, f"{when} failed: {run.error}")
+    shown = "; ".join(
+        (f"provider {run.provider_id}: " if run.provider_id is not None else "") + str(run.error)
+        for run in failed
+    )
+    return CheckResult("last run", False, f"{when} failed: {shown}")
 
 
-def check_freshness(
-    connection: duckdb.DuckDBPyConnection, dataset: str, max_age: timedelta, now: datetime
-) -> CheckResult:
-    runs = last_runs(connection, dataset, limit=1, outcome="succeeded", command="load")
+def check_freshness(client: Any, max_age: timedelta, now: datetime) -> CheckResult:
+    """The stalest provider's last successful load: one failing every night goes stale."""
     limit = f"limit {_hours(max_age)}"
-    if not runs:
+    providers: list[int | None] = list(providers_seen(client)) or [None]
+    latest: dict[int | None, datetime] = {}
+    for provider in providers:
+        runs = last_runs(client, limit=1, outcome="succeeded", command="load", provider_id=provider)
+        if runs:
+            latest[provider] = cast(datetime, runs[0].finished_at)  # not null in run_history
+    if not latest:
         return CheckResult("freshness", False, f"no successful load recorded ({limit})")
-    age = now - cast(datetime, runs[0].finished_at)  # not null in run_history
-    detail = f"last successful load finished {_hours(age)} ago ({limit})"
+    never = [p for p in providers if p not in latest]
+    if never:
+        detail = f"provider {', '.join(map(str, never))} never loaded successfully ({limit})"
+        return CheckResult("freshness", False, detail)
+    stalest = min(latest, key=lambda p: latest[p])
+    age = now - latest[stalest]
+    whose = f" (provider {stalest})" if len(latest) > 1 else ""
+    detail = f"last successful load{whose} finished {_hours(age)} ago ({limit})"
     return CheckResult("freshness", age <= max_age, detail)
 
 
-def check_reconciliation(connection: duckdb.DuckDBPyConnection, dataset: str) -> CheckResult:
-    mismatched = mismatched_months(connection, dataset)
+def check_reconciliation(client: Any) -> CheckResult:
+    mismatched = mismatched_months(client)
     if not mismatched:
         return CheckResult("reconciliation", True, "invoice counts agree in every due month")
     shown = describe(mismatched[:5]) + (" ..." if len(mismatched) > 5 else "")
@@ -150,16 +170,24 @@ def check_reconciliation(connection: duckdb.DuckDBPyConnection, dataset: str) ->
     return CheckResult("reconciliation", False, detail)
 
 
-def check_row_counts(
-    connection: duckdb.DuckDBPyConnection, dataset: str, max_change: float
-) -> CheckResult:
-    """Table sizes after the last successful run against the one before it."""
-    runs = last_runs(connection, dataset, limit=2, outcome="succeeded")
-    if len(runs) < 2:
+def check_row_counts(client: Any, max_change: float) -> CheckResult:
+    """Each provider's table sizes after its last successful run against the one before."""
+    jumps: list[str] = []
+    compared = False
+    providers: list[int | None] = list(providers_seen(client)) or [None]
+    for provider in providers:
+        runs = last_runs(client, limit=2, outcome="succeeded", provider_id=provider)
+        if len(runs) < 2:
+            continue
+        compared = True
+        whose = f"provider {provider} " if provider is not None else ""
+        jumps += [
+            whose + jump
+            for table in COUNTED_TABLES
+            if (jump := _jump(table, runs[0], runs[1], max_change))
+        ]
+    if not compared:
         return CheckResult("row counts", True, "fewer than two successful runs to compare")
-    jumps = [
-        jump for table in COUNTED_TABLES if (jump := _jump(table, runs[0], runs[1], max_change))
-    ]
     if jumps:
         return CheckResult("row counts", False, "; ".join(jumps) + f" (limit ±{max_change:.0%})")
     return CheckResult("row counts", True, f"within ±{max_change:.0%} of the run before")

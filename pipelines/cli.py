@@ -17,6 +17,7 @@ from .exceptions import (
     ConfigurationError,
     MalformedResponseError,
     NetworkError,
+    ProvidersFailedError,
     ReconciliationError,
     RunInProgressError,
     TeamUpError,
@@ -63,7 +64,8 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
-        prog="teamup-etl", description="Load TeamUp invoice reports into a DuckDB warehouse."
+        prog="teamup-etl",
+        description="Load TeamUp invoice reports into a DuckDB or PostgreSQL warehouse.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress; tracebacks")
     parser.add_argument(
@@ -92,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--months", type=int, default=24, help="months shown, the latest last")
     for command in (check, report):
         command.add_argument(
-            "--database", type=Path, help="the warehouse file to read (default: the configured)"
+            "--database",
+            type=Path,
+            help="a DuckDB warehouse file to read (default: the configured warehouse)",
         )
     return parser
 
@@ -116,7 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         else:  # the console gets the one line below; the log file gets it too, dated
             logger.error("%s failed: %s", args.command, one_line(error), extra=FILE_ONLY)
         print(f"teamup-etl: error: {redact(one_line(error))}", file=sys.stderr)
-        return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), EXIT_UNEXPECTED)
+        return exit_code(error)
+
+
+def exit_code(error: BaseException) -> int:
+    """The first matching class's code; some failed providers exit as their first failure."""
+    if isinstance(error, ProvidersFailedError) and error.failures:
+        error = error.failures[0]
+    return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), EXIT_UNEXPECTED)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -160,14 +171,16 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from .destination import database_path, is_local_file
     from .report import write_report
-    from .runs import database_path, make_pipeline
+    from .runs import make_pipeline
     from .warehouse_file import analyst_copy_path
 
     database = args.database
-    if database is None:
+    pipeline = make_pipeline(progress=None)
+    if database is None and is_local_file(pipeline):
         # The analyst copy is never held by a run, so the report need not wait for one.
-        working = database_path(make_pipeline(progress=None))
+        working = database_path(pipeline)
         copy = analyst_copy_path(working)
         database = copy if copy is not None and copy.exists() else working
     try:

@@ -16,7 +16,7 @@ from sources.teamup.exceptions import (
 
 
 class WarehouseError(TeamUpError):
-    """The DuckDB warehouse could not be read or written."""
+    """The warehouse (a DuckDB file or a PostgreSQL server) could not be read or written."""
 
 
 class WarehouseBusyError(WarehouseError):
@@ -32,6 +32,15 @@ class ReconciliationError(WarehouseError):
 
     def __init__(self, message: str, mismatches: list | None = None):
         self.mismatches = list(mismatches or [])
+        super().__init__(message)
+
+
+class ProvidersFailedError(TeamUpError):
+    """Some providers of a franchise failed; the others are committed. The exit code is the
+    first failure's, as if it had been the only provider."""
+
+    def __init__(self, message: str, failures: list[BaseException]):
+        self.failures = failures
         super().__init__(message)
 
 
@@ -53,6 +62,7 @@ __all__ = [
     "MalformedResponseError",
     "ModelError",
     "NetworkError",
+    "ProvidersFailedError",
     "ReconciliationError",
     "RunInProgressError",
     "TeamUpError",

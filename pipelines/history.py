@@ -1,24 +1,24 @@
-"""Run history: one row per load or backfill in the warehouse, beside dlt's own _dlt_loads."""
+"""Run history: one row per provider of each load or backfill, beside dlt's own _dlt_loads."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
-
-import duckdb
+from typing import Any
 
 from sources.teamup import existing_tables
 
 logger = logging.getLogger(__name__)
 
 HISTORY_TABLE = "run_history"
-# Tables whose size after each run is kept, for `check`'s row-count jumps.
+# Tables whose size (the provider's rows) after each run is kept, for `check`'s jumps.
 COUNTED_TABLES = ("invoices", "invoices_grouped", "customers")
 
-# Written with plain SQL, not through dlt: a failed run must be recorded too, and dlt's load
-# is exactly what failed then. The table belongs to the dataset all the same, so a copy or
-# backup of the warehouse carries it.
+# Written with plain SQL through dlt's sql client, not loaded by dlt: a failed run must be
+# recorded too, and dlt's load is exactly what failed then. The table belongs to the dataset
+# all the same, so a copy or backup of the warehouse carries it. Portable SQL: DuckDB and
+# PostgreSQL both run it.
 HISTORY_DDL = """
 create table if not exists {table} (
     run_id varchar primary key,
@@ -28,7 +28,7 @@ create table if not exists {table} (
     started_at timestamptz not null,
     finished_at timestamptz not null,
     duration_seconds decimal(12, 3) not null,
-    window_start timestamptz,           -- updated_at window read (load), over all providers
+    window_start timestamptz,           -- updated_at window read (load)
     window_end timestamptz,
     backfill_start date,                -- due dates replaced (backfill)
     backfill_end date,
@@ -36,13 +36,18 @@ create table if not exists {table} (
     partitions_refreshed bigint,
     requests bigint,
     rows_written bigint,                -- rows dlt wrote, tombstones included
-    invoices_rows bigint,               -- table sizes after the run
+    invoices_rows bigint,               -- the provider's table sizes after the run
     invoices_grouped_rows bigint,
     customers_rows bigint,
     mismatched_months bigint,           -- due months the reconciliation found differing
     load_ids varchar                    -- dlt's load ids of the run, as in _dlt_loads
 )
 """
+# Added since the first release: a warehouse made before gets them on its next run.
+ADDED_COLUMNS = (
+    ("provider_id", "bigint"),  # whose refresh this row is; null: the run's own failure
+    ("invocation_id", "varchar"),  # the teamup-etl command this row is part of
+)
 
 
 @dataclass
@@ -67,15 +72,23 @@ class RunRecord:
     customers_rows: int | None = None
     mismatched_months: int | None = None
     load_ids: str | None = None
+    provider_id: int | None = None
+    invocation_id: str | None = None
 
     @property
     def succeeded(self) -> bool:
         return self.outcome == "succeeded"
 
+    @property
+    def invocation(self) -> str:
+        return self.invocation_id or self.run_id  # rows from before invocations were kept
+
     def line(self) -> str:
         """One run as `status` lists it."""
         shown = f"{self.started_at:%Y-%m-%d %H:%M:%S}  {self.command:<8} {self.outcome:<9}"
         shown += f" {self.duration_seconds:7.1f}s"
+        if self.provider_id is not None:
+            shown += f"  provider {self.provider_id}"
         if self.requests is not None:
             shown += f"  {self.requests} requests, {self.months_refreshed or 0} months"
         if self.rows_written is not None:
@@ -89,39 +102,117 @@ class RunRecord:
         return shown
 
 
-def record_run(connection: duckdb.DuckDBPyConnection, dataset: str, run: RunRecord) -> None:
-    """Append the run, with the sizes the tables have now."""
-    present = existing_tables(connection, dataset)
-    for table in COUNTED_TABLES:
-        if table in present:
-            found = connection.execute(f"select count(*) from {dataset}.{table}").fetchall()
-            setattr(run, f"{table}_rows", found[0][0])
-    connection.execute(f"create schema if not exists {dataset}")
-    connection.execute(HISTORY_DDL.format(table=f"{dataset}.{HISTORY_TABLE}"))
+def record_run(client: Any, run: RunRecord) -> None:
+    """Append the run (through a dlt sql client), with the provider's table sizes now."""
+    dataset = client.dataset_name
+    present = existing_tables(client, dataset)
+    if run.provider_id is not None:
+        for table in COUNTED_TABLES:
+            if table in present:
+                found = client.execute_sql(
+                    f"select count(*) from {client.make_qualified_table_name(table)} "
+                    "where provider_id = %s",
+                    run.provider_id,
+                )
+                setattr(run, f"{table}_rows", int(found[0][0]))
+    history = client.make_qualified_table_name(HISTORY_TABLE)
+    if not client.has_dataset():
+        client.create_dataset()
+    if HISTORY_TABLE not in present:
+        client.execute_sql(HISTORY_DDL.format(table=history))
+    _add_columns(client, history)
     values = asdict(run)
     columns = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    connection.execute(
-        f"insert into {dataset}.{HISTORY_TABLE} ({columns}) values ({marks})",
-        list(values.values()),
-    )
+    marks = ", ".join("%s" for _ in values)
+    client.execute_sql(f"insert into {history} ({columns}) values ({marks})", *values.values())
+
+
+def record_mismatches(client: Any, invocation_id: str, per_provider: dict[int, int]) -> None:
+    """The reconciliation's result, known once every provider is in, onto each row."""
+    history = client.make_qualified_table_name(HISTORY_TABLE)
+    for provider, count in per_provider.items():
+        client.execute_sql(
+            f"update {history} set mismatched_months = %s "
+            "where invocation_id = %s and provider_id = %s and outcome = 'succeeded'",
+            count,
+            invocation_id,
+            provider,
+        )
+
+
+def _add_columns(client: Any, history: str) -> None:
+    have = _columns(client)
+    for name, kind in ADDED_COLUMNS:
+        if name not in have:
+            client.execute_sql(f"alter table {history} add column {name} {kind}")
 
 
 def last_runs(
-    connection: duckdb.DuckDBPyConnection,
-    dataset: str,
+    client: Any,
     limit: int = 5,
     outcome: str | None = None,
     command: str | None = None,
+    provider_id: int | None = None,
 ) -> list[RunRecord]:
-    """The newest runs first, optionally only those of one outcome and command."""
-    if HISTORY_TABLE not in existing_tables(connection, dataset):
+    """The newest rows first, optionally only those of one outcome, command and provider."""
+    if HISTORY_TABLE not in existing_tables(client, client.dataset_name):
         return []
-    columns = ", ".join(f.name for f in fields(RunRecord))
-    rows = connection.execute(
-        f"select {columns} from {dataset}.{HISTORY_TABLE} "
-        "where outcome = coalesce(?, outcome) and command = coalesce(?, command) "
-        "order by started_at desc limit ?",
-        [outcome, command, int(limit)],
-    ).fetchall()
-    return [RunRecord(*row) for row in rows]
+    history = client.make_qualified_table_name(HISTORY_TABLE)
+    have = {name for (name, _) in ADDED_COLUMNS} & _columns(client)
+    columns = ", ".join(
+        f.name if f.name in have or f.name not in dict(ADDED_COLUMNS) else "null"
+        for f in fields(RunRecord)
+    )
+    by_provider = provider_id is not None and "provider_id" in have
+    provider = "provider_id = %s" if by_provider else "%s is null"
+    rows = client.execute_sql(
+        f"select {columns} from {history} "
+        "where outcome = coalesce(%s, outcome) and command = coalesce(%s, command) "
+        f"and {provider} order by started_at desc, finished_at desc limit %s",
+        outcome,
+        command,
+        provider_id,
+        int(limit),
+    )
+    return [RunRecord(*_plain(row)) for row in rows]
+
+
+def last_invocation(client: Any) -> list[RunRecord]:
+    """Every row of the newest teamup-etl command that recorded any."""
+    newest = last_runs(client, limit=1)
+    if not newest:
+        return []
+    invocation = newest[0].invocation
+    recent = last_runs(client, limit=10_000)
+    return [run for run in recent if run.invocation == invocation]
+
+
+def providers_seen(client: Any) -> list[int]:
+    """The providers run_history has rows of, in order."""
+    if HISTORY_TABLE not in existing_tables(client, client.dataset_name):
+        return []
+    if "provider_id" not in _columns(client):
+        return []
+    history = client.make_qualified_table_name(HISTORY_TABLE)
+    rows = client.execute_sql(
+        f"select distinct provider_id from {history} where provider_id is not null "
+        "order by provider_id"
+    )
+    return [int(p) for (p,) in rows]
+
+
+def _columns(client: Any) -> set[str]:
+    return {
+        name
+        for (name,) in client.execute_sql(
+            "select column_name from information_schema.columns "
+            "where table_schema = %s and table_name = %s",
+            client.dataset_name,
+            HISTORY_TABLE,
+        )
+    }
+
+
+def _plain(row: tuple) -> tuple:
+    """Values as Python's own types: PostgreSQL's numeric comes back as Decimal."""
+    return tuple(float(v) if type(v).__name__ == "Decimal" else v for v in row)

@@ -6,8 +6,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-
-import duckdb
+from typing import Any
 
 from sources.teamup import existing_tables
 
@@ -30,24 +29,28 @@ class MonthMismatch:
         )
 
 
-def mismatched_months(connection: duckdb.DuckDBPyConnection, dataset: str) -> list[MonthMismatch]:
+def mismatched_months(client: Any) -> list[MonthMismatch]:
     """Due months whose invoice count in invoices_grouped differs from the rows in invoices.
 
     Both are exact copies of TeamUp's reports after a run, so they agree unless a load went
-    wrong. Nothing to compare (no invoices table yet) gives no mismatch.
+    wrong. Nothing to compare (no invoices table yet) gives no mismatch. `client`: a dlt sql
+    client on the warehouse.
     """
-    if not {"invoices_grouped", "invoices"} <= existing_tables(connection, dataset):
+    present = existing_tables(client, client.dataset_name)
+    if not {"invoices_grouped", "invoices"} <= present:
         logger.info("reconciliation skipped: invoices_grouped and invoices not both loaded")
         return []
-    rows = connection.execute(
+    grouped_table = client.make_qualified_table_name("invoices_grouped")
+    invoices_table = client.make_qualified_table_name("invoices")
+    rows = client.execute_sql(
         f"""
         with grouped as (
             select provider_id, due_month, sum(invoice_count) as invoice_count
-            from {dataset}.invoices_grouped group by all
+            from {grouped_table} group by provider_id, due_month
         ),
         listed as (
             select provider_id, due_month, count(*) as invoice_count
-            from {dataset}.invoices group by all
+            from {invoices_table} group by provider_id, due_month
         )
         select
             provider_id,
@@ -58,7 +61,7 @@ def mismatched_months(connection: duckdb.DuckDBPyConnection, dataset: str) -> li
         where coalesce(grouped.invoice_count, 0) <> coalesce(listed.invoice_count, 0)
         order by provider_id, due_month
         """
-    ).fetchall()
+    )
     found = [MonthMismatch(int(p), month, int(g), int(n)) for p, month, g, n in rows]
     if found:
         logger.info("reconciliation: %d due months differ", len(found))

@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from pipelines.report_charts import build_charts, month_label
 from pipelines.report_html import render_page
 from sources.teamup import existing_tables
 
-from .exceptions import ConfigurationError, WarehouseError
+from .destination import reading, shown
+from .exceptions import ConfigurationError, TeamUpError, WarehouseError
+from .failures import unwrap
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,11 @@ RAW = "teamup"  # dlt's dataset: read only for the time of the last load
 LOAD_FIRST = "run `teamup-etl load` first"
 # The zone the views were built with, as pipelines/views.py writes it into stg_invoices:
 # the warehouse's own months, whatever the configuration says today.
-ZONE_IN_VIEW = re.compile(r"timezone\('((?:[^']|'')+)',\s*paid_at\)", re.IGNORECASE)
+# As each engine keeps the view's text: DuckDB rewrites AT TIME ZONE into timezone('zone', x),
+# PostgreSQL renders it AT TIME ZONE 'zone'::text.
+ZONE_IN_VIEW = re.compile(
+    r"(?:at time zone '((?:[^']|'')+)'|timezone\('((?:[^']|'')+)',\s*\(?paid_at)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -52,19 +56,20 @@ class ReportSummary:
         )
 
 
-def write_report(database: str | Path, path: str | Path, months: int = 24) -> ReportSummary:
-    """Write the report of the last `months` months of the warehouse file to path, atomically.
+def write_report(database: str | Path | None, path: str | Path, months: int = 24) -> ReportSummary:
+    """Write the report of the last `months` months of the warehouse to path, atomically.
 
-    The window ends at the latest month with revenue (payments or refunds), so months whose
-    invoices are only scheduled do not stretch it. The file is opened read only: it may be
-    an analyst's copy. No views yet raises WarehouseError saying to load first.
+    `database`: a DuckDB file (opened read only: it may be an analyst's copy); None: the
+    configured warehouse, whichever destination. The window ends at the latest month with
+    revenue (payments or refunds), so months whose invoices are only scheduled do not stretch
+    it. No views yet raises WarehouseError saying to load first.
     """
     if months < 1:
         raise ConfigurationError(f"a report covers at least one month, not {months}")
-    database, target = Path(database), Path(path)
-    with _connect(database) as con:
-        _check_views(con, database)
-        window = _window(con, months, database)
+    target = Path(path)
+    with _connect(None if database is None else Path(database)) as (con, source):
+        _check_views(con, source)
+        window = _window(con, months, source)
         bounds = [window[0], window[-1]]
         rows = {
             "revenue": _rows(con, REVENUE, bounds),
@@ -75,12 +80,13 @@ def write_report(database: str | Path, path: str | Path, months: int = 24) -> Re
         providers = sorted({row[1] for found in rows.values() for row in found})
         facts = _facts(con, window, providers)
     charts = build_charts(window, **rows, providers=providers)
+    label = Path(database).name if database is not None else source
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = render_page(
         "TeamUp revenue report",
         facts,
         charts,
-        f"Made by teamup-etl report from {database.name} on {generated}, from the views of "
+        f"Made by teamup-etl report from {label} on {generated}, from the views of "
         f"{MARTS}. Money is exact to the cent; each chart's figures are in the table under it.",
     )
     _write_atomically(target, page)
@@ -94,68 +100,70 @@ def write_report(database: str | Path, path: str | Path, months: int = 24) -> Re
 REVENUE = f"""
 select month, provider_id, currency, paid_invoices, gross_revenue, refunds, net_revenue
 from {MARTS}.monthly_revenue
-where month between ? and ?
-order by all
+where month between %s and %s
+order by 1, 2, 3
 """
 # counts add up over currencies; money would not, and this chart counts invoices
 PAID_BY_TYPE = f"""
 select month, provider_id, purchase_type, cast(sum(paid_invoices) as bigint)
 from {MARTS}.revenue_by_purchase_type
-where month between ? and ?
-group by all
-order by all
+where month between %s and %s
+group by 1, 2, 3
+order by 1, 2, 3
 """
 STATUSES = f"""
 select month, provider_id, status, cast(sum(invoice_count) as bigint)
 from {MARTS}.monthly_invoices
-where month between ? and ?
-group by all
-order by all
+where month between %s and %s
+group by 1, 2, 3
+order by 1, 2, 3
 """
 COLLECTION = f"""
 select month, provider_id, currency, billed_invoices, paid_invoices,
     billed_amount, paid_amount, unpaid_amount, collection_rate
 from {MARTS}.collection_rate
-where month between ? and ?
-order by all
+where month between %s and %s
+order by 1, 2, 3
 """
 
 
 @contextmanager
-def _connect(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection; any DuckDB failure becomes a one-line WarehouseError."""
-    if not database.is_file():
+def _connect(database: Path | None) -> Iterator[tuple[Any, str]]:
+    """A dlt sql client for reading, and what the report names as its source; any failure of
+    the warehouse becomes a one-line WarehouseError."""
+    from .runs import make_pipeline  # late: runs imports the models, which need not load here
+
+    pipeline = make_pipeline(progress=None)
+    where = f"the DuckDB warehouse {database}" if database is not None else shown(pipeline)
+    if database is not None and not database.is_file():
         raise WarehouseError(f"no warehouse file at {database}: {LOAD_FIRST}")
     try:
-        con = duckdb.connect(str(database), read_only=True)
-    except duckdb.Error as error:
-        raise WarehouseError(f"cannot open {database}: {_first_line(error)}") from error
-    try:
-        yield con
-    except duckdb.Error as error:
-        raise WarehouseError(f"cannot read {database}: {_first_line(error)}") from error
-    finally:
-        con.close()
+        with reading(pipeline, database) as client:
+            yield client, str(database) if database is not None else where
+    except TeamUpError:
+        raise
+    except Exception as error:
+        raise unwrap(error, where) from error
 
 
-def _check_views(con: duckdb.DuckDBPyConnection, database: Path) -> None:
+def _check_views(con: Any, source: str) -> None:
     found = {
         name
-        for (name,) in con.execute(
-            "select view_name from duckdb_views() "
-            "where database_name = current_database() and schema_name = ?",
-            [MARTS],
-        ).fetchall()
+        for (name,) in con.execute_sql(
+            "select table_name from information_schema.tables where table_catalog = "
+            "current_database() and table_schema = %s and table_type = 'VIEW'",
+            MARTS,
+        )
     }
     missing = [name for name in VIEWS if name not in found]
     if missing:
         raise WarehouseError(
-            f"{database} has no {MARTS} views to report on ({', '.join(missing)} missing): "
+            f"{source} has no {MARTS} views to report on ({', '.join(missing)} missing): "
             f"{LOAD_FIRST}"
         )
 
 
-def _window(con: duckdb.DuckDBPyConnection, months: int, database: Path) -> list[date]:
+def _window(con: Any, months: int, source: str) -> list[date]:
     """The months to show: `months` of them up to the latest with revenue, none before the
     first with data. Without any revenue yet, up to the latest due month."""
     latest = _value(con, f"select max(month) from {MARTS}.monthly_revenue")
@@ -165,23 +173,23 @@ def _window(con: duckdb.DuckDBPyConnection, months: int, database: Path) -> list
         union all select month from {MARTS}.collection_rate
     """
     if latest is None:
-        latest = _value(con, f"select max(month) from ({everything})")
+        latest = _value(con, f"select max(month) from ({everything}) as months")
     if latest is None:
-        raise WarehouseError(f"{database} holds no invoices yet: {LOAD_FIRST}")
-    earliest = _value(con, f"select min(month) from ({everything})")
+        raise WarehouseError(f"{source} holds no invoices yet: {LOAD_FIRST}")
+    earliest = _value(con, f"select min(month) from ({everything}) as months")
     first = max(_add_months(latest, 1 - months), earliest)
     return [_add_months(first, n) for n in range(_months_apart(first, latest) + 1)]
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, bounds: list[date]) -> list[tuple]:
-    return con.execute(sql, bounds).fetchall()
+def _rows(con: Any, sql: str, bounds: list[date]) -> list[tuple]:
+    return [tuple(row) for row in con.execute_sql(sql, *bounds)]
 
 
-def _value(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
-    return con.execute(sql).fetchall()[0][0]
+def _value(con: Any, sql: str) -> Any:
+    return con.execute_sql(sql)[0][0]
 
 
-def _facts(con: duckdb.DuckDBPyConnection, window: list[date], providers: list[int]) -> list[str]:
+def _facts(con: Any, window: list[date], providers: list[int]) -> list[str]:
     """The header line: the months, whose data, in which timezone, as of which load."""
     facts = [f"{window[0]:%B %Y} to {window[-1]:%B %Y} ({len(window)} months)"]
     if providers == [0]:
@@ -201,16 +209,16 @@ def _facts(con: duckdb.DuckDBPyConnection, window: list[date], providers: list[i
     return facts
 
 
-def _reporting_zone(con: duckdb.DuckDBPyConnection) -> str | None:
-    found = con.execute(
-        "select sql from duckdb_views() where database_name = current_database() "
-        "and schema_name = 'teamup_staging' and view_name = 'stg_invoices'"
-    ).fetchall()
+def _reporting_zone(con: Any) -> str | None:
+    found = con.execute_sql(
+        "select view_definition from information_schema.views where table_catalog = "
+        "current_database() and table_schema = 'teamup_staging' and table_name = 'stg_invoices'"
+    )
     match = ZONE_IN_VIEW.search(found[0][0]) if found else None
-    return match.group(1).replace("''", "'") if match else None
+    return (match.group(1) or match.group(2)).replace("''", "'") if match else None
 
 
-def _last_load(con: duckdb.DuckDBPyConnection) -> datetime | None:
+def _last_load(con: Any) -> datetime | None:
     if "_dlt_loads" not in existing_tables(con, RAW):
         return None
     return _value(con, f"select max(inserted_at) from {RAW}._dlt_loads where status = 0")

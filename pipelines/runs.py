@@ -1,40 +1,39 @@
-"""The runs behind `teamup-etl`: load, backfill and status, callable from tests or a scheduler."""
+"""The runs behind `teamup-etl`: load, backfill and models, callable from tests or a scheduler."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import partial
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import dlt
 import duckdb
-from dlt.common.configuration.exceptions import (
-    ConfigFieldMissingException,
-    ConfigValueCannotBeCoercedException,
-)
 from dlt.common.pipeline import get_dlt_pipelines_dir
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
-from dlt.pipeline.exceptions import PipelineStepFailed
 
-from sources.teamup import TABLES, RunStats, existing_tables, teamup_source
-from sources.teamup.refresh.warehouse import SqlWarehouse
-
+from .destination import (
+    DATASET_NAME,
+    PIPELINE_NAME,
+    database_path,
+    is_local_file,
+    make_destination,
+    shown,
+)
 from .exceptions import (
     ConfigurationError,
+    ProvidersFailedError,
     ReconciliationError,
-    TeamUpError,
     WarehouseError,
 )
-from .history import HISTORY_TABLE, RunRecord, record_run
+from .failures import unwrap
+from .history import HISTORY_TABLE, record_mismatches, record_run
 from .lock import exclusive_run
 from .messages import one_line, redact
+from .providers import Invocation, ProviderOutcome, load_providers, prune_customers
 from .reconcile import MonthMismatch, describe
 from .views import build_models, reconcile
 from .warehouse_file import (
@@ -48,8 +47,18 @@ from .warehouse_file import (
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_NAME = "teamup_warehouse"  # also the DuckDB file's name: never the dataset's (teamup)
-DATASET_NAME = "teamup"
+__all__ = [
+    "DATASET_NAME",
+    "PIPELINE_NAME",
+    "ModelsSummary",
+    "RunSummary",
+    "backfill",
+    "database_path",
+    "describe",
+    "load",
+    "make_pipeline",
+    "models",
+]
 
 
 @dataclass
@@ -67,32 +76,60 @@ class RunSummary:
     views_built: list[str] = field(default_factory=list)
     # due months whose invoice counts differ between invoices_grouped and invoices
     mismatched_months: list[MonthMismatch] = field(default_factory=list)
+    providers_expected: int = 1
+    failed: dict[int, str] = field(default_factory=dict)  # provider: its error's one line
+
+    @property
+    def providers_done(self) -> int:
+        return self.providers_expected - len(self.failed)
 
     def line(self) -> str:
         rows = ", ".join(f"{table} {n}" for table, n in self.rows_loaded.items()) or "none"
         searched = f" ({self.search_requests} finding deleted invoices)"
+        providers = (
+            f"{self.providers_done} of {self.providers_expected} providers committed, "
+            if self.providers_expected > 1 or self.failed
+            else ""
+        )
         return (
-            f"{self.mode}: {self.months_refreshed} months and {self.partitions_refreshed} "
-            f"partitions refreshed, {self.requests} requests"
+            f"{self.mode}: {providers}{self.months_refreshed} months and "
+            f"{self.partitions_refreshed} partitions refreshed, {self.requests} requests"
             f"{searched if self.search_requests else ''}, rows written: {rows}, "
             f"{self.seconds:.1f}s"
         )
 
+    @classmethod
+    def of(cls, mode: str, outcomes: list[ProviderOutcome], seconds: float) -> RunSummary:
+        summary = cls(mode, 0, 0, 0, {}, seconds, providers_expected=len(outcomes))
+        for outcome in outcomes:
+            stats = outcome.stats
+            summary.requests += stats.requests
+            summary.search_requests += stats.search_requests
+            summary.months_refreshed += stats.months_refreshed
+            summary.partitions_refreshed += stats.partitions_refreshed
+            summary.windows.update(stats.windows)
+            summary.watermarks.update(stats.watermarks)
+            for table, n in outcome.rows_loaded.items():
+                summary.rows_loaded[table] = summary.rows_loaded.get(table, 0) + n
+            if outcome.error is not None:
+                summary.failed[outcome.provider] = redact(one_line(outcome.error))
+        return summary
+
 
 def make_pipeline(
-    progress: Any = None, pipelines_dir: str | None = None, database: str | None = None
+    progress: Any = None,
+    pipelines_dir: str | None = None,
+    database: str | None = None,
+    destination: str | None = None,
 ) -> dlt.Pipeline:
-    """The warehouse pipeline; by default its file and state come from dlt's configuration
-    (DESTINATION__DUCKDB__CREDENTIALS, DLT_DATA_DIR), else teamup_warehouse.duckdb here."""
-    # dlt's merge staging would be "teamup_staging", the schema of our staging views: moved.
-    options: dict[str, Any] = {"staging_dataset_name_layout": "%s_load_staging"}
-    if database:
-        options["credentials"] = database
-    destination = dlt.destinations.duckdb(**options)
+    """The warehouse pipeline, to the configured destination ([teamup_etl] destination,
+    duckdb unless set); its credentials and state come from dlt's configuration
+    (DESTINATION__<NAME>__CREDENTIALS, DLT_DATA_DIR), else teamup_warehouse.duckdb here.
+    `database`: the credentials instead (a DuckDB file, a PostgreSQL URL)."""
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=pipelines_dir,  # type: ignore[arg-type]  # dlt's default is None, typed str
-        destination=destination,
+        destination=make_destination(destination, credentials=database),
         dataset_name=DATASET_NAME,
         progress=progress,
     )
@@ -101,7 +138,8 @@ def make_pipeline(
 def load(
     pipeline: dlt.Pipeline | None = None, progress: Any = None, strict: bool = False
 ) -> RunSummary:
-    """The nightly run: refresh what changed since the watermark, then move it.
+    """The nightly run: each provider refreshes what changed since its watermark, then moves
+    it, in a load of its own (a failed provider leaves the others committed).
 
     strict: a reconciliation mismatch raises ReconciliationError (the load stays committed).
     """
@@ -124,50 +162,34 @@ def backfill(
 def _run(
     mode: str, pipeline: dlt.Pipeline | None, progress: Any, strict: bool, **options: Any
 ) -> RunSummary:
-    started_at, started = datetime.now(UTC), time.monotonic()
-    stats = RunStats()
+    started = time.monotonic()
     first, last = options.get("backfill") or (None, None)
-    run = partial(
-        RunRecord, run_id=uuid.uuid4().hex, command=mode, started_at=started_at,
-        backfill_start=first, backfill_end=last,
-    )  # fmt: skip
+    invocation = Invocation(uuid.uuid4().hex, mode, datetime.now(UTC), first, last)
     try:
-        with _warehouse(pipeline, progress) as (pipeline, database, holder):
+        with _warehouse(pipeline, progress) as (pipeline, holder):
+            where = shown(pipeline)
             try:
                 _finish_pending(pipeline)
-                # dlt types SqlClientBase.__exit__'s arguments without None, so to mypy it is
-                # not the context manager it is
-                open_client = cast(Callable[[], AbstractContextManager[Any]], pipeline.sql_client)
-                source = teamup_source(warehouse=SqlWarehouse(open_client), stats=stats, **options)
-                info = pipeline.run(source)
-                _prune_customers(pipeline)
+                outcomes = load_providers(pipeline, invocation, options, where)
+                if all(outcome.error is not None for outcome in outcomes):
+                    raise provider_failure(outcomes)  # type: ignore[misc]  # all failed: not None
+                prune_customers(pipeline)
                 views = build_models(pipeline)
                 mismatched = reconcile(pipeline)
+                _record_mismatches(pipeline, invocation, outcomes, mismatched)
             except Exception as error:
-                failure = unwrap(error)
-                record = run(outcome="failed", error=redact(one_line(failure)))
-                _record(holder, _finished(record, started, stats))
+                failure = unwrap(error, where)
+                if not getattr(failure, "recorded", False):
+                    _record_failure(pipeline, invocation, failure, started)
                 raise failure from error
-            summary = RunSummary(
-                mode=mode,
-                requests=stats.requests,
-                search_requests=stats.search_requests,
-                months_refreshed=stats.months_refreshed,
-                partitions_refreshed=stats.partitions_refreshed,
-                rows_loaded=_rows_loaded(pipeline),
-                seconds=time.monotonic() - started,
-                windows=stats.windows,
-                watermarks=stats.watermarks,
-                views_built=views,
-                mismatched_months=mismatched,
-            )
-            record = run(outcome="succeeded", error=None, load_ids=",".join(info.loads_ids))
-            record.rows_written = sum(summary.rows_loaded.values())
-            record.mismatched_months = len(mismatched)
-            _record(holder, _finished(record, started, stats))
-            _publish(holder, database)
+            summary = RunSummary.of(mode, outcomes, time.monotonic() - started)
+            summary.views_built, summary.mismatched_months = views, mismatched
+            _publish(pipeline, holder)
     except Exception as error:  # dlt wraps what went wrong: surface our own error
         raise unwrap(error) from error
+    failed = provider_failure(outcomes)
+    if failed is not None:  # after the others are committed and the views built
+        raise failed
     _check_reconciled(summary.mismatched_months, strict)
     return summary
 
@@ -175,53 +197,60 @@ def _run(
 @contextmanager
 def _warehouse(
     pipeline: dlt.Pipeline | None, progress: Any
-) -> Iterator[tuple[dlt.Pipeline, Path, duckdb.DuckDBPyConnection]]:
-    """The run's lock, its pipeline, and the warehouse file held open for the whole run."""
+) -> Iterator[tuple[dlt.Pipeline, duckdb.DuckDBPyConnection | None]]:
+    """The run's lock and pipeline; a local DuckDB file is held open for the whole run (the
+    connection holding it comes along: None for a server warehouse)."""
     with exclusive_run(_pipelines_dir(pipeline), PIPELINE_NAME):
         pipeline = pipeline or make_pipeline(progress)
-        database = database_path(pipeline)
+        if not is_local_file(pipeline):
+            yield pipeline, None
+            return
         limits = duckdb_limits()
         if limits:
             load_one_job_at_a_time()
-        with held_open(database, busy_timeout(), limits=limits) as holder:
-            yield pipeline, database, holder
+        with held_open(database_path(pipeline), busy_timeout(), limits=limits) as holder:
+            yield pipeline, holder
 
 
-def _finished(record: RunRecord, started: float, stats: RunStats) -> RunRecord:
-    record.finished_at = datetime.now(UTC)
+def _record_failure(
+    pipeline: dlt.Pipeline, invocation: Invocation, failure: BaseException, started: float
+) -> None:
+    """The run's own failure (no provider's): best effort, it must not hide the failure."""
+    if isinstance(failure, WarehouseError):
+        logger.info("not recorded in %s: the warehouse itself failed", HISTORY_TABLE)
+        return
+    record = invocation.record(outcome="failed", error=redact(one_line(failure)))
     record.duration_seconds = round(time.monotonic() - started, 3)
-    record.requests = stats.requests
-    record.months_refreshed = stats.months_refreshed
-    record.partitions_refreshed = stats.partitions_refreshed
-    # A first load has no window start (it reads everything), only the watermark it set.
-    starts = [since for since, _ in stats.windows.values()]
-    ends = [until for _, until in stats.windows.values()] + list(stats.watermarks.values())
-    record.window_start = min(map(datetime.fromisoformat, starts), default=None)
-    record.window_end = max(map(datetime.fromisoformat, ends), default=None)
-    return record
-
-
-def _record(holder: duckdb.DuckDBPyConnection, record: RunRecord) -> None:
-    """Best effort for a failed run: the history must not hide the failure it records."""
+    record.finished_at = datetime.now(UTC)
     try:
-        record_run(holder, DATASET_NAME, record)
-    except duckdb.Error as error:
-        if record.succeeded:
-            raise
+        with pipeline.sql_client() as client:
+            record_run(client, record)
+    except Exception as error:
         logger.warning("could not record the failed run in %s: %s", HISTORY_TABLE, error)
 
 
-def _publish(holder: duckdb.DuckDBPyConnection, database: Path) -> None:
+def _record_mismatches(
+    pipeline: dlt.Pipeline,
+    invocation: Invocation,
+    outcomes: list[ProviderOutcome],
+    mismatched: list[MonthMismatch],
+) -> None:
+    counts = {outcome.provider: 0 for outcome in outcomes if outcome.error is None}
+    for month in mismatched:
+        if month.provider_id in counts:
+            counts[month.provider_id] += 1
+    with pipeline.sql_client() as client:
+        record_mismatches(client, invocation.id, counts)
+
+
+def _publish(pipeline: dlt.Pipeline, holder: duckdb.DuckDBPyConnection | None) -> None:
+    """The analyst copy of a local DuckDB file; a server's analysts connect to it directly."""
+    if holder is None:
+        return
+    database = database_path(pipeline)
     copy = analyst_copy_path(database)
     if copy is not None:
         publish_copy(holder, database, copy)
-
-
-def database_path(pipeline: dlt.Pipeline) -> Path:
-    """The warehouse file dlt resolved for this pipeline (its credentials, else the default)."""
-    # A duckdb pipeline's credentials, resolved: the file's path is set.
-    credentials = cast(DuckDbCredentials, pipeline.destination_client().config.credentials)
-    return Path(credentials.database)
 
 
 @dataclass
@@ -238,13 +267,34 @@ class ModelsSummary:
 def models(pipeline: dlt.Pipeline | None = None, strict: bool = False) -> ModelsSummary:
     """Rebuild the views of sql/ on the warehouse as it is, then reconcile; loads nothing."""
     try:
-        with _warehouse(pipeline, progress=None) as (pipeline, database, holder):
-            summary = ModelsSummary(build_models(pipeline), reconcile(pipeline))
-            _publish(holder, database)
+        with _warehouse(pipeline, progress=None) as (pipeline, holder):
+            where = shown(pipeline)
+            try:
+                summary = ModelsSummary(build_models(pipeline), reconcile(pipeline))
+            except Exception as error:
+                raise unwrap(error, where) from error
+            _publish(pipeline, holder)
     except Exception as error:
         raise unwrap(error) from error
     _check_reconciled(summary.mismatched_months, strict)
     return summary
+
+
+def provider_failure(outcomes: list[ProviderOutcome]) -> BaseException | None:
+    """The error a run with failed providers ends with: a lone provider's own, else one
+    naming each failed provider (the exit code is the first one's)."""
+    failed = {o.provider: o.error for o in outcomes if o.error is not None}
+    if not failed:
+        return None
+    if len(outcomes) == 1:
+        return next(iter(failed.values()))
+    lines = "; ".join(f"provider {p}: {redact(one_line(error))}" for p, error in failed.items())
+    done = len(outcomes) - len(failed)
+    error = ProvidersFailedError(
+        f"{done} of {len(outcomes)} providers committed; failed: {lines}", list(failed.values())
+    )
+    error.recorded = True  # type: ignore[attr-defined]  # each provider's row is written
+    return error
 
 
 def _check_reconciled(mismatched: list[MonthMismatch], strict: bool) -> None:
@@ -267,56 +317,3 @@ def _finish_pending(pipeline: dlt.Pipeline) -> None:
         logger.warning("loading the packages a previous run left pending")
         pipeline.normalize()
         pipeline.load()
-
-
-def _prune_customers(pipeline: dlt.Pipeline) -> None:
-    """A customer whose every invoice is gone is not in a fresh load either."""
-    with pipeline.sql_client() as client:
-        customers = client.make_qualified_table_name("customers")
-        grouped = client.make_qualified_table_name("invoices_grouped")
-        present = existing_tables(client, client.dataset_name) if client.has_dataset() else set()
-        if not {"customers", "invoices_grouped"} <= present:
-            return
-        client.execute_sql(
-            f"delete from {customers} c where not exists (select 1 from {grouped} g "
-            "where g.provider_id = c.provider_id and g.customer_id = c.id)"
-        )
-
-
-def _rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
-    normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
-    counts = normalized.row_counts if normalized else {}
-    return {table: counts.get(table, 0) for table in TABLES if table in counts}
-
-
-def unwrap(error: BaseException) -> BaseException:
-    """The innermost error we raised on purpose, or a ConfigurationError for dlt's config."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, TeamUpError | KeyboardInterrupt):
-            return current  # an interrupt dlt wrapped is still the user's Ctrl-C
-        if isinstance(current, ConfigFieldMissingException):
-            return ConfigurationError(
-                "missing setting(s): "
-                + ", ".join(current.fields)
-                + " (set e.g. SOURCES__TEAMUP__API_TOKEN, or .dlt/secrets.toml)"
-            )
-        if isinstance(current, ConfigValueCannotBeCoercedException):
-            # The value is not shown: it could be a secret set in the wrong place.
-            return ConfigurationError(
-                f"the setting {current.field_name} is not a valid {_type_name(current.hint)}"
-                " (check its environment variable or .dlt/config.toml)"
-            )
-        inner = (
-            getattr(current, "exception", None) if isinstance(current, PipelineStepFailed) else None
-        )
-        current = inner or current.__cause__ or current.__context__
-    if "duckdb" in type(error).__module__.lower():
-        return WarehouseError(f"the DuckDB warehouse failed: {error}")
-    return error
-
-
-def _type_name(hint: Any) -> str:
-    return getattr(hint, "__name__", str(hint))

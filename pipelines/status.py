@@ -8,9 +8,10 @@ import dlt
 
 from sources.teamup import TABLES, existing_tables, read_watermarks
 
+from .destination import database_path, is_local_file, reading, shown
+from .failures import unwrap
 from .history import RunRecord, last_runs
-from .runs import DATASET_NAME, database_path, make_pipeline, unwrap
-from .warehouse_file import busy_timeout, held_open
+from .runs import make_pipeline
 
 
 @dataclass
@@ -40,29 +41,32 @@ class Status:
 def status(pipeline: dlt.Pipeline | None = None, last: int = 5) -> Status:
     """What the warehouse holds and how far the incremental load has read.
 
-    Reads the working file read-only: it waits (up to the busy timeout) while a run holds it.
+    A local DuckDB file is read read-only: it waits (up to the busy timeout) while a run
+    holds it; a warehouse not made yet (no file) shows as empty.
     """
     pipeline = pipeline or make_pipeline(progress=None)
     found = Status(read_watermarks(pipeline.state))
-    database = database_path(pipeline)
-    if not database.exists():
+    if is_local_file(pipeline) and not database_path(pipeline).exists():
         return found
     try:
-        with held_open(database, busy_timeout(), read_only=True) as connection:
-            present = existing_tables(connection, DATASET_NAME)
-            found.runs = last_runs(connection, DATASET_NAME, last)
+        with reading(pipeline) as client:
+            present = existing_tables(client, client.dataset_name)
+            found.runs = last_runs(client, last)
             if "_dlt_loads" in present:
+                loads = client.make_qualified_table_name("_dlt_loads")
                 found.loads = [
-                    tuple(row)
-                    for row in connection.execute(
-                        f"select load_id, status, cast(inserted_at as varchar) "
-                        f"from {DATASET_NAME}._dlt_loads order by inserted_at desc limit ?",
-                        [int(last)],
-                    ).fetchall()
+                    (load_id, int(code), str(at))
+                    for load_id, code, at in client.execute_sql(
+                        f"select load_id, status, inserted_at from {loads} "
+                        "order by inserted_at desc limit %s",
+                        int(last),
+                    )
                 ]
             for table in (t for t in TABLES if t in present):
-                count = connection.execute(f"select count(*) from {DATASET_NAME}.{table}")
-                found.rows[table] = count.fetchall()[0][0]
+                count = client.execute_sql(
+                    f"select count(*) from {client.make_qualified_table_name(table)}"
+                )
+                found.rows[table] = int(count[0][0])
     except Exception as error:
-        raise unwrap(error) from error
+        raise unwrap(error, shown(pipeline)) from error
     return found

@@ -5,14 +5,12 @@ from __future__ import annotations
 import graphlib
 import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dlt
-import duckdb
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
@@ -43,7 +41,7 @@ class Model:
     sql: str  # the file's select, placeholders filled in
     depends_on: frozenset[str]  # other models, as schema.name
     reads: frozenset[str]  # loaded tables, as schema.name
-    parsed: bool = True  # False: sqlglot could not read it; built last, DuckDB will say why
+    parsed: bool = True  # False: sqlglot could not read it; built last, the warehouse says why
 
     @property
     def qualified(self) -> str:
@@ -86,24 +84,29 @@ def build_models(
     models_dir: Path | str | None = None,
     timezone: str | None = None,
 ) -> list[str]:
-    """Create or replace every model's view, all or nothing; the names built, as schema.name.
+    """Replace every model's view, all or nothing; the names built, as schema.name.
 
     A model whose loaded tables are not there yet (a first load that brought no invoices) is
-    skipped with a warning, and so is every model built on it. A model DuckDB rejects raises
-    ModelError with its file's name and DuckDB's message, and leaves the views as they were.
+    skipped with a warning, and so is every model built on it. A model the warehouse rejects
+    raises ModelError with its file's name and the database's message, and leaves the views
+    as they were: the build is one transaction (DuckDB and PostgreSQL both roll DDL back).
     """
     zone = reporting_timezone(timezone)
     root = Path(models_dir or MODELS_DIR)
     models = load_models(root, zone)
     with pipeline.sql_client() as client:
-        connection: duckdb.DuckDBPyConnection = client.native_connection
-        _check_zone_in_duckdb(connection, zone)
-        present = _tables(connection, models)
+        _check_zone(client, zone)
+        present = _tables(client, models)
         built: list[str] = []
         skipped: dict[str, str] = {}
-        with _transaction(connection):
+        with client.begin_transaction():
             for schema in LAYERS.values():
-                connection.execute(f"create schema if not exists {schema}")
+                client.execute_sql(f"create schema if not exists {schema}")
+            # The two schemas belong to sql/: every view in them is rebuilt from its file, or
+            # dropped with it. Dropped first, not replaced: PostgreSQL replaces a view only
+            # when its columns stay as they were.
+            for view in _views(client):
+                client.execute_sql(f"drop view if exists {view} cascade")
             for model in models:
                 missing = sorted(model.reads - present)
                 waiting = sorted(model.depends_on & skipped.keys())
@@ -111,13 +114,10 @@ def build_models(
                     skipped[model.qualified] = ", ".join(missing or waiting)
                     continue
                 try:
-                    connection.execute(f"create or replace view {model.qualified} as\n{model.sql}")
-                except duckdb.Error as error:
-                    raise ModelError(f"{_shown(model.path, root)}: {error}") from error
+                    client.execute_sql(f"create view {model.qualified} as\n{model.sql}")
+                except Exception as error:
+                    raise ModelError(f"{_shown(model.path, root)}: {_message(error)}") from error
                 built.append(model.qualified)
-            # The two schemas belong to sql/: a view whose file is gone (or skipped) goes too.
-            for stale in sorted(_views(connection) - set(built)):
-                connection.execute(f"drop view {stale}")
     if skipped:
         logger.warning(
             "models skipped, their tables are not loaded yet: %s",
@@ -130,7 +130,7 @@ def build_models(
 def reconcile(pipeline: dlt.Pipeline) -> list[MonthMismatch]:
     """Due months whose invoice counts differ between the two invoice tables (see reconcile.py)."""
     with pipeline.sql_client() as client:
-        return mismatched_months(client.native_connection, client.dataset_name)
+        return mismatched_months(client)
 
 
 # -- reading the files ---------------------------------------------------------------------
@@ -151,7 +151,7 @@ def _read_model(path: Path, schema: str, values: dict[str, str], root: Path) -> 
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except SqlglotError as error:
-        # DuckDB's parser is the one that counts: build it last and let DuckDB say what's wrong.
+        # The warehouse's parser is the one that counts: built last, it says what is wrong.
         logger.warning("%s: sqlglot could not read it (%s); building it last", shown, error)
         return Model(path.stem, schema, path, sql, frozenset(), frozenset(), parsed=False)
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
@@ -213,39 +213,36 @@ def _shown(path: Path, root: Path) -> str:
 # -- the database ------------------------------------------------------------------------
 
 
-@contextmanager
-def _transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """All views or none: analysts never see half a build."""
-    connection.begin()
+def _check_zone(client: Any, zone: str) -> None:
+    """The database's own zone list decides (DuckDB's ICU, PostgreSQL's tzdata): a zone it
+    lacks would fail every query of the views."""
     try:
-        yield
-    except BaseException:
-        with suppress(duckdb.Error):  # DuckDB may have ended the transaction already
-            connection.rollback()
-        raise
-    connection.commit()
-
-
-def _check_zone_in_duckdb(connection: duckdb.DuckDBPyConnection, zone: str) -> None:
-    """DuckDB's ICU has its own zone list; a zone it lacks would fail every query."""
-    try:
-        connection.execute("select timezone(?, timestamptz '2000-01-01 00:00:00+00')", [zone])
-    except duckdb.Error:
+        client.execute_sql("select timestamptz '2000-01-01 00:00:00+00' at time zone %s", zone)
+    except Exception:
         raise ConfigurationError(
-            f"MODELS__REPORTING_TIMEZONE {zone!r} is not a time zone DuckDB knows"
+            f"MODELS__REPORTING_TIMEZONE {zone!r} is not a time zone the warehouse knows"
         ) from None
 
 
-def _tables(connection: duckdb.DuckDBPyConnection, models: list[Model]) -> set[str]:
+def _tables(client: Any, models: list[Model]) -> set[str]:
     """The loaded tables the models read that exist, as schema.name."""
     schemas = {name.split(".")[0] for model in models for name in model.reads}
-    return {f"{s}.{table}" for s in schemas for table in existing_tables(connection, s)}
+    return {f"{s}.{table}" for s in schemas for table in existing_tables(client, s)}
 
 
-def _views(connection: duckdb.DuckDBPyConnection) -> set[str]:
-    found = connection.execute(
-        "select schema_name || '.' || view_name from duckdb_views() "
-        "where database_name = current_database() and schema_name in (?, ?)",
-        list(LAYERS.values()),
-    ).fetchall()
-    return {name for (name,) in found}
+def _views(client: Any) -> list[str]:
+    found = client.execute_sql(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = current_database() and table_type = 'VIEW' "
+        "and table_schema in (%s, %s) order by table_schema desc, table_name",
+        *LAYERS.values(),
+    )
+    return [f"{schema}.{name}" for schema, name in found]
+
+
+def _message(error: BaseException) -> str:
+    """The database's own message, without dlt's wrapping: what is wrong in the file."""
+    inner: BaseException = error
+    while inner.__cause__ is not None or inner.__context__ is not None:
+        inner = inner.__cause__ or inner.__context__  # type: ignore[assignment]
+    return " ".join(str(inner).split()) or type(inner).__name__

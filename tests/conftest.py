@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from sandbox import Sandbox
-from tests.support import TEST_INVOICES, TEST_NOW
+from tests.support import TEST_INVOICES, TEST_NOW, postgres
 from tests.support.harness import Harness
+from tests.support.targets import MakeTarget, duckdb_targets, postgres_targets
 
 # What a developer's shell may set that dlt or the pipeline would read: every section we or
 # dlt use, dlt's own variables, and the keys dlt falls back to without a section.
@@ -72,11 +73,47 @@ def harness(sandbox: Sandbox, isolated: Path, monkeypatch: pytest.MonkeyPatch) -
     return Harness(sandbox, isolated, monkeypatch)
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of a PostgreSQL server for the session; without one, skipped (failed in CI)."""
+    return postgres.available_server()
+
+
+@pytest.fixture
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    """The URL of a new, empty database on that server, dropped after the test."""
+    dsn = postgres.create_database(postgres_server)
+    yield dsn
+    postgres.drop_database(dsn)
+
+
+@pytest.fixture
+def make_target(request: pytest.FixtureRequest, isolated: Path) -> Iterator[Callable]:
+    """make_target(kind) -> a factory of empty warehouses of that kind (duckdb, postgres);
+    the PostgreSQL databases it makes are dropped after the test."""
+    made: list[str] = []
+
+    def targets(kind: str) -> MakeTarget:
+        if kind == "duckdb":
+            return duckdb_targets(isolated)
+        return postgres_targets(request.getfixturevalue("postgres_server"), made)
+
+    yield targets
+    for dsn in made:
+        postgres.drop_database(dsn)
+
+
 @pytest.fixture
 def make_harness(
-    make_sandbox: Callable[..., Sandbox], isolated: Path, monkeypatch: pytest.MonkeyPatch
+    make_sandbox: Callable[..., Sandbox],
+    make_target: Callable[[str], MakeTarget],
+    isolated: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[..., Harness]:
-    def build(**options: Any) -> Harness:
-        return Harness(make_sandbox(**options), isolated, monkeypatch)
+    """make_harness(destination="duckdb", **sandbox options)."""
+
+    def build(destination: str = "duckdb", **options: Any) -> Harness:
+        targets = make_target(destination)
+        return Harness(make_sandbox(**options), isolated, monkeypatch, targets)
 
     return build

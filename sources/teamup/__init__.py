@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypedDict, cast
 
 import dlt
+from dlt.common.configuration import known_sections
+from dlt.common.configuration.inject import with_config
 from dlt.common.schema.typing import TFileFormat, TSchemaContractDict, TWriteDisposition
 from dlt.sources import DltResource
 
 from .api.client import ReportClient
-from .api.limits import make_gate
+from .api.limits import RequestGate, make_gate
 from .exceptions import ConfigurationError
 from .options import RunSettings
 from .records.hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
@@ -34,6 +37,7 @@ from .settings import (
     DEFAULT_PROVIDER,
     DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
     LOADER_FILE_FORMATS,
+    PREFERRED_FILE_FORMATS,
     TABLES,
 )
 from .state import provider_watermarks, read_watermarks, write_watermark
@@ -87,6 +91,7 @@ def teamup_source(
     warehouse: Any = None,
     backfill: tuple[date, date] | None = None,
     stats: RunStats | None = None,
+    gate: Any = None,
 ) -> list[DltResource]:
     """TeamUp's invoice reports as four tables, each run exact (docs/exactness.md).
 
@@ -107,6 +112,8 @@ def teamup_source(
         warehouse: what is loaded already (pipeline.sql_client); nothing: a first load.
         backfill: (first, last) due dates: replace those months, leave the watermark.
         stats: filled with request and refresh counts for the caller's summary.
+        gate: the rate limit shared with other sources of the same run (see `franchise`);
+            nothing: one of this source's own, from the two settings above.
     """
     settings = RunSettings(
         columns=tuple(c for c in (grouped_columns or DEFAULT_GROUPED_COLUMNS) if c != "count"),
@@ -125,13 +132,16 @@ def teamup_source(
     if auth_scheme not in ("Token", "Bearer"):
         raise ConfigurationError(f"auth_scheme must be Token or Bearer, not {auth_scheme!r}")
     run_stats = stats if stats is not None else RunStats()
-    gate = make_gate(max_requests_per_second, rate_limit_window_seconds)
+    gate = gate or make_gate(max_requests_per_second, rate_limit_window_seconds)
     known: Warehouse = warehouse or EmptyWarehouse()
 
     # A closure, not resource arguments: dlt would try to inject those from config, token too.
     @dlt.resource(selected=False)
     def grouped_batches() -> Iterator[Batch | InvoiceBatch]:
         state, progress = dlt.current.source_state(), Progress()
+        if run_stats.providers_expected:
+            progress.expect("providers", run_stats.providers_expected)
+            progress.done("providers", run_stats.providers_done)
         try:
             for pid in providers:
                 client = ReportClient(
@@ -143,6 +153,37 @@ def teamup_source(
             known.close()
 
     return [grouped_batches, *_tables(grouped_batches, TableRecords(settings), loader_file_format)]
+
+
+@dataclass(frozen=True)
+class Franchise:
+    """The providers a run loads, each its own load, and the rate limit they share."""
+
+    providers: tuple[int | None, ...]
+    gate: RequestGate
+    loader_file_format: str | None = None  # None: the destination's preferred
+
+    def file_format(self, destination: str) -> str:
+        """The configured loader_file_format, else the one `destination` loads fastest."""
+        preferred = PREFERRED_FILE_FORMATS.get(destination, DEFAULT_LOADER_FILE_FORMAT)
+        return self.loader_file_format or preferred
+
+
+# The source's own sections: the same settings resolve here as in teamup_source.
+@with_config(sections=(known_sections.SOURCES, "teamup", "teamup"))
+def franchise(
+    provider_id: str | None = None,
+    max_requests_per_second: float | None = DEFAULT_MAX_REQUESTS_PER_SECOND,
+    rate_limit_window_seconds: float = DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
+    loader_file_format: str | None = None,
+) -> Franchise:
+    """The configured providers, and one rate limit for all of them: TeamUp counts the
+    token's requests, whichever provider's load sends them."""
+    return Franchise(
+        tuple(parse_provider_ids(provider_id)),
+        make_gate(max_requests_per_second, rate_limit_window_seconds),
+        loader_file_format or None,
+    )
 
 
 class ProviderRun:
@@ -241,8 +282,10 @@ def _tables(batches: DltResource, records: TableRecords, file_format: str) -> li
 
 __all__ = [
     "TABLES",
+    "Franchise",
     "RunStats",
     "existing_tables",
+    "franchise",
     "parse_provider_ids",
     "parse_start_date",
     "read_watermarks",

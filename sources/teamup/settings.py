@@ -64,8 +64,11 @@ DEFAULT_MAX_PARALLEL_REQUESTS = 4
 # of memory for a large load. DuckDB infers each file's columns from its first 20,480 rows,
 # so a file must hold fewer: [data_writer] file_max_items in .dlt/config.toml sees to it.
 DEFAULT_LOADER_FILE_FORMAT = "jsonl"
-# What dlt writes for DuckDB without extra dependencies (parquet would need pyarrow).
-LOADER_FILE_FORMATS = ("jsonl", "insert_values")
+# What dlt writes without extra dependencies (parquet would need pyarrow); csv for PostgreSQL.
+LOADER_FILE_FORMATS = ("jsonl", "insert_values", "csv")
+# Unless loader_file_format is set, each destination's fastest: PostgreSQL loads CSV with COPY
+# (dlt would warn of jsonl on every table of every load, then use INSERT statements).
+PREFERRED_FILE_FORMATS = {"duckdb": "jsonl", "motherduck": "jsonl", "postgres": "csv"}
 
 # provider_id stored when no TeamUp-Provider-ID is configured: the token's only provider.
 DEFAULT_PROVIDER = 0

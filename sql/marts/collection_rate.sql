@@ -24,12 +24,13 @@ final as (
         sum(total_amount) as billed_amount,
         coalesce(sum(total_amount) filter (where status = 'paid'), 0) as paid_amount,
         coalesce(sum(total_amount) filter (where status <> 'paid'), 0) as unpaid_amount,
-        -- A ratio, not money, so DOUBLE (DuckDB's DECIMAL division gives one): 0.97 is 97%.
-        -- Null when nothing was billed for money (every invoice in the month totals zero).
-        coalesce(sum(total_amount) filter (where status = 'paid'), 0)
-            / nullif(sum(total_amount), 0) as collection_rate
+        -- A ratio, not money, so DOUBLE PRECISION on every warehouse (DuckDB's DECIMAL
+        -- division gives a DOUBLE, PostgreSQL's a NUMERIC): 0.97 is 97%. Null when nothing
+        -- was billed for money (every invoice in the month totals zero).
+        cast(coalesce(sum(total_amount) filter (where status = 'paid'), 0) as double precision)
+            / nullif(cast(sum(total_amount) as double precision), 0) as collection_rate
     from billed
-    group by all
+    group by due_month, provider_id, currency
 )
 
 select * from final

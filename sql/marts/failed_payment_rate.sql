@@ -22,7 +22,7 @@ counted as (
         count(*) filter (where status in ('failed', 'retry_failed')) as failed_invoices,
         count(*) filter (where status = 'retrying') as retrying_invoices
     from charged
-    group by all
+    group by due_month, provider_id, purchase_type
 ),
 
 final as (
@@ -33,8 +33,10 @@ final as (
         paid_invoices,
         failed_invoices,
         retrying_invoices,
-        -- a ratio, so DOUBLE: 0.04 is 4%; null when nothing was settled that month
-        failed_invoices / nullif(paid_invoices + failed_invoices, 0) as failed_payment_rate
+        -- A ratio, so DOUBLE PRECISION: 0.04 is 4%; null when nothing was settled that
+        -- month. Cast first: PostgreSQL divides integers into an integer (0), DuckDB not.
+        cast(failed_invoices as double precision)
+            / nullif(paid_invoices + failed_invoices, 0) as failed_payment_rate
     from counted
     where paid_invoices + failed_invoices + retrying_invoices > 0
 )

@@ -12,10 +12,10 @@ final as (
         provider_id,
         status,
         purchase_type,
-        -- sum() of BIGINT is HUGEINT in DuckDB; a count fits BIGINT, which every client reads
+        -- sum() of BIGINT is HUGEINT in DuckDB, NUMERIC in PostgreSQL; a count fits BIGINT
         cast(sum(invoice_count) as bigint) as invoice_count
     from invoice_groups
-    group by all
+    group by due_month, provider_id, status, purchase_type
 )
 
 select * from final

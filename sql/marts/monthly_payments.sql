@@ -19,10 +19,10 @@ final as (
         provider_id,
         purchase_type,
         payment_processor,
-        -- sum() of BIGINT is HUGEINT in DuckDB; a count fits BIGINT, which every client reads
+        -- sum() of BIGINT is HUGEINT in DuckDB, NUMERIC in PostgreSQL; a count fits BIGINT
         cast(sum(invoice_count) as bigint) as paid_invoice_count
     from paid_groups
-    group by all
+    group by payment_month, provider_id, purchase_type, payment_processor
 )
 
 select * from final

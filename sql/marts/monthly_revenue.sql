@@ -11,13 +11,13 @@ final as (
         month,
         provider_id,
         currency,
-        -- sum() of BIGINT is HUGEINT in DuckDB; a count fits BIGINT, which every client reads
+        -- sum() of BIGINT is HUGEINT in DuckDB, NUMERIC in PostgreSQL; a count fits BIGINT
         cast(sum(paid_invoices) as bigint) as paid_invoices,
         sum(gross_revenue) as gross_revenue,
         sum(refunds) as refunds,
         sum(net_revenue) as net_revenue
     from revenue_by_purchase_type
-    group by all
+    group by month, provider_id, currency
 )
 
 select * from final

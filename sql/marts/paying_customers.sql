@@ -24,7 +24,7 @@ first_payments as (
         customer_id,
         min(month) as first_paid_month
     from payments
-    group by all
+    group by provider_id, customer_id
 ),
 
 final as (
@@ -39,7 +39,7 @@ final as (
     inner join first_payments
         on first_payments.provider_id = payments.provider_id
         and first_payments.customer_id = payments.customer_id
-    group by all
+    group by payments.month, payments.provider_id
 )
 
 select * from final

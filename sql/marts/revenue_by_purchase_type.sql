@@ -55,7 +55,7 @@ final as (
         sum(refund_amount) as refunds,
         sum(gross_amount) - sum(refund_amount) as net_revenue
     from money_events
-    group by all
+    group by month, provider_id, currency, purchase_type
 )
 
 select * from final

@@ -13,16 +13,23 @@ month_bounds as (
         min(month) as first_month,
         max(month) as last_month
     from monthly_revenue
-    group by all
+    group by provider_id, currency
 ),
 
 -- Every month in between, so "the previous month" is the calendar's, not the previous row's.
 month_spine as (
     select
-        provider_id,
-        currency,
-        cast(unnest(generate_series(first_month, last_month, interval 1 month)) as date) as month
+        month_bounds.provider_id,
+        month_bounds.currency,
+        -- generate_series of TIMESTAMPs, not DATEs: PostgreSQL has no DATE series and would
+        -- pick the TIMESTAMPTZ one, which steps in the session's TimeZone
+        cast(months.month as date) as month
     from month_bounds
+    cross join lateral generate_series(
+        cast(month_bounds.first_month as timestamp),
+        cast(month_bounds.last_month as timestamp),
+        interval '1 month'
+    ) as months (month)
 ),
 
 monthly_net as (
@@ -55,10 +62,12 @@ final as (
         net_revenue,
         previous_net_revenue,
         net_revenue - previous_net_revenue as net_revenue_change,
-        -- A ratio, not money, so DOUBLE (DuckDB's DECIMAL division gives one): 0.125 is +12.5%.
-        -- Over the previous month's absolute value, so a rise out of a negative month (more
-        -- refunds than payments) is still positive; null after a month of zero.
-        (net_revenue - previous_net_revenue) / nullif(abs(previous_net_revenue), 0)
+        -- A ratio, not money, so DOUBLE PRECISION on every warehouse (DuckDB's DECIMAL
+        -- division gives a DOUBLE, PostgreSQL's a NUMERIC): 0.125 is +12.5%. Over the
+        -- previous month's absolute value, so a rise out of a negative month (more refunds
+        -- than payments) is still positive; null after a month of zero.
+        cast(net_revenue - previous_net_revenue as double precision)
+            / nullif(abs(cast(previous_net_revenue as double precision)), 0)
             as net_revenue_growth
     from with_previous
 )

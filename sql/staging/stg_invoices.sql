@@ -17,11 +17,11 @@ select
     paid_at,
     updated_at,
     refund_date,
-    -- The calendar month of the payment in the reporting timezone. timezone() turns the
+    -- The calendar month of the payment in the reporting timezone. AT TIME ZONE turns the
     -- TIMESTAMPTZ into that zone's wall-clock TIMESTAMP first: date_trunc on the TIMESTAMPTZ
     -- itself would follow the querying session's TimeZone, and an analyst in New York would
     -- see other months than one in London.
-    cast(date_trunc('month', timezone({{ reporting_timezone }}, paid_at)) as date) as paid_month,
+    cast(date_trunc('month', paid_at at time zone {{ reporting_timezone }}) as date) as paid_month,
     -- refund_date is a calendar date as TeamUp reports it: its month needs no timezone
     cast(date_trunc('month', refund_date) as date) as refund_month,
     -- Money stays DECIMAL(18,2) end to end: the casts pin the contract the marts' exact

@@ -12,9 +12,10 @@ select
     due_month,
     -- TeamUp reports the payment month as two integers, already in the provider's own
     -- timezone; as the first day of that month it joins and sorts like due_month.
-    -- Null while unpaid (make_date of nulls is null).
-    make_date(payment_year, payment_month, 1) as payment_month,
+    -- Null while unpaid (make_date of nulls is null). Cast to INTEGER: PostgreSQL's
+    -- make_date takes no BIGINT.
+    make_date(cast(payment_year as integer), cast(payment_month as integer), 1) as payment_month,
     -- the same for the month the processor paid the money out; null without a payout
-    make_date(payout_year, payout_month, 1) as payout_month,
+    make_date(cast(payout_year as integer), cast(payout_month as integer), 1) as payout_month,
     invoice_count
 from teamup.invoices_grouped

@@ -40,3 +40,19 @@ def random_change(sandbox, rng: random.Random) -> str:
         # sub-second too: the Date header rounds down, and a change in that second counts
         sandbox.clock.advance(minutes=rng.randrange(1, 600), seconds=rng.random())
     return kind
+
+
+def random_sequence(harness, rng: random.Random, steps: int = 2) -> None:
+    """A first load, then `steps` times: random changes, time passing, sometimes a backfill,
+    a load; after every load the warehouse must equal a fresh load."""
+    harness.load()
+    for _step in range(steps):
+        for _ in range(rng.randrange(1, 8)):
+            random_change(harness.sandbox, rng)
+        harness.later(minutes=rng.choice((2, 30, 600)))
+        if rng.random() < 0.25:
+            months = sorted({i.due_date for i in harness.sandbox.invoices()})
+            first = rng.choice(months)
+            harness.backfill(first, first + timedelta(days=rng.randrange(0, 90)))
+        harness.load()
+        harness.assert_exact()

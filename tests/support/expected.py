@@ -10,10 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import duckdb
-
 from sandbox.generate import PROVIDERS
 from sandbox.model import PAYMENT_PROCESSORS, Invoice
+from tests.support.targets import Target
 
 ZERO = Decimal("0.00")
 BY_ID = {provider.id: provider for provider in PROVIDERS}
@@ -214,18 +213,22 @@ def keyed(rows: Iterable[tuple], grain: int, view: str) -> dict[tuple, tuple]:
     return found
 
 
-def read_marts(database: Path, session_timezone: str | None = None) -> dict[str, dict]:
+def read_marts(warehouse: Path | Target, session_timezone: str | None = None) -> dict[str, dict]:
     """Every mart's rows by grain, read as an analyst would (optionally in their TimeZone)."""
-    with duckdb.connect(str(database), read_only=True) as con:
-        if session_timezone:
-            con.execute(f"set TimeZone = '{session_timezone}'")
-        return {
-            name: keyed(con.execute(f"select * from teamup_marts.{name}").fetchall(), grain, name)
-            for name, grain in MARTS.items()
-        }
+    target = warehouse if isinstance(warehouse, Target) else Target("duckdb", str(warehouse))
+    return {
+        name: keyed(
+            target.rows(f"select * from teamup_marts.{name}", session_timezone=session_timezone),
+            grain,
+            name,
+        )
+        for name, grain in MARTS.items()
+    }
 
 
-def check_marts(database: Path, expected: Expected, session_timezone: str | None = None) -> None:
+def check_marts(
+    database: Path | Target, expected: Expected, session_timezone: str | None = None
+) -> None:
     got = read_marts(database, session_timezone)
     for name, want in expected.all().items():
         assert_same(name, got[name], want)

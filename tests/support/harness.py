@@ -1,4 +1,4 @@
-"""A harness per test: a sandbox, a warehouse file, and a fresh full load to compare with."""
+"""A harness per test: a sandbox, a warehouse, and a fresh full load to compare with."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from pipelines import runs
 from pipelines.status import status
 from sandbox import Sandbox
+from tests.support.targets import MakeTarget, Target, duckdb_targets
 
 # dlt bookkeeping columns differ between loads by design; everything else must match.
 DLT_COLUMNS = ("_dlt_load_id", "_dlt_id", "is_deleted")
@@ -23,37 +23,44 @@ TABLE_KEYS = {
 }
 
 
-def read_tables(database: Path) -> dict[str, list[tuple]]:
+def read_tables(target: Target | Path) -> dict[str, list[tuple]]:
     """Every data row of every table, sorted, without dlt's per-load columns."""
+    if isinstance(target, Path):
+        target = Target("duckdb", str(target))
     tables: dict[str, list[tuple]] = {}
-    with duckdb.connect(str(database), read_only=True) as con:
-        for table, key in TABLE_KEYS.items():
-            columns = [
-                name
-                for (name,) in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = 'teamup' and table_name = ? order by column_name",
-                    [table],
-                ).fetchall()
-                if name not in DLT_COLUMNS
-            ]
-            listed = ", ".join(columns)
-            tables[table] = con.execute(
-                f"select {listed} from teamup.{table} order by {key}"
-            ).fetchall()
+    for table, key in TABLE_KEYS.items():
+        columns = [
+            name
+            for (name,) in target.rows(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'teamup' and table_name = ? order by column_name",
+                [table],
+            )
+            if name not in DLT_COLUMNS
+        ]
+        listed = ", ".join(columns)
+        tables[table] = target.rows(f"select {listed} from teamup.{table} order by {key}")
     return tables
 
 
 class Harness:
     """Runs the real pipeline against a sandbox, as `teamup-etl` would, and inspects results."""
 
-    def __init__(self, sandbox: Sandbox, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        workdir: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        make_target: MakeTarget | None = None,
+    ) -> None:
         self.sandbox, self.workdir = sandbox, workdir
-        self.database = workdir / "warehouse.duckdb"
+        self.make_target = make_target or duckdb_targets(workdir)
+        self.target = self.make_target("warehouse")
         self._fresh_runs = 0
         monkeypatch.setenv("SOURCES__TEAMUP__BASE_URL", sandbox.base_url)
         monkeypatch.setenv("SOURCES__TEAMUP__API_TOKEN", sandbox.token)
-        monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(self.database))
+        for name, value in self.target.env().items():
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
         # Retries stay real but quick: a test of persistent failure should not wait a minute.
         monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "4")
@@ -86,18 +93,24 @@ class Harness:
         """Move the sandbox clock on, as the next night would."""
         self.sandbox.clock.advance(minutes=minutes)
 
+    @property
+    def database(self) -> Path:
+        """The DuckDB file (a DuckDB harness's)."""
+        return self.target.path
+
     def tables(self) -> dict[str, list[tuple]]:
-        return read_tables(self.database)
+        return read_tables(self.target)
 
     def fresh_tables(self) -> dict[str, list[tuple]]:
-        """What a fresh full load into an empty database gives now."""
+        """What a fresh full load into an empty warehouse of the same kind gives now."""
         self._fresh_runs += 1
-        fresh = self.workdir / f"fresh-{self._fresh_runs}"
+        fresh = self.make_target(f"fresh-{self._fresh_runs}")
         pipeline = runs.make_pipeline(
-            pipelines_dir=str(fresh / "dlt"), database=str(fresh / "warehouse.duckdb")
+            pipelines_dir=str(self.workdir / f"fresh-{self._fresh_runs}" / "dlt"),
+            database=fresh.location,
         )
         runs.load(pipeline)
-        return read_tables(fresh / "warehouse.duckdb")
+        return read_tables(fresh)
 
     def assert_exact(self) -> None:
         assert self.tables() == self.fresh_tables()
@@ -106,5 +119,4 @@ class Harness:
         return status().watermarks
 
     def query(self, sql: str, *params: Any) -> list[tuple]:
-        with duckdb.connect(str(self.database), read_only=True) as con:
-            return con.execute(sql, list(params)).fetchall()
+        return self.target.rows(sql, params)

@@ -20,6 +20,8 @@ class RunStats:
     partitions_refreshed: int = 0
     windows: dict[str, tuple[str, str]] = field(default_factory=dict)
     watermarks: dict[str, str] = field(default_factory=dict)
+    providers_expected: int = 0  # of the whole run, for progress: each provider is one load
+    providers_done: int = 0
 
     def __deepcopy__(self, memo: dict) -> RunStats:
         return self  # dlt deep-copies source arguments; this one is shared with the caller

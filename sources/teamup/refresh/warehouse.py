@@ -112,7 +112,8 @@ class EmptyWarehouse:
 
 class SqlWarehouse:
     """Reads through a dlt sql client (pipeline.sql_client), opened at the first question and
-    kept until `close()` (the source closes it when its run is done).
+    kept until `close()` (the source closes it when its run is done). Portable SQL: DuckDB
+    and PostgreSQL run every query alike (tests/integration/destinations runs them on both).
 
     One connection per run, not per question: a run asks once per refreshed month, and each
     opening leaves a heap of cyclic garbage (dlt's configuration resolution, with tracebacks
@@ -148,14 +149,14 @@ class SqlWarehouse:
     def month_status_counts(self, provider_id: int) -> dict[Cell, int]:
         rows = self._query(
             "select due_month, status, sum(invoice_count) from {table} "
-            "where provider_id = %s group by all",
+            "where provider_id = %s group by due_month, status",
             provider_id,
         )
         return {(month, status): int(count) for month, status, count in rows}
 
     def month_rows(self, provider_id: int) -> dict[date, int]:
         rows = self._query(
-            "select due_month, count(*) from {table} where provider_id = %s group by all",
+            "select due_month, count(*) from {table} where provider_id = %s group by due_month",
             provider_id,
         )
         return {month: int(count) for month, count in rows}
@@ -168,7 +169,7 @@ class SqlWarehouse:
         if customers is None:
             rows = self._query(
                 "select null, due_month, status, count(*), sum(invoice_count) from {table} "
-                "where provider_id = %s group by all",
+                "where provider_id = %s group by due_month, status",
                 provider_id,
             )
         else:
@@ -178,7 +179,7 @@ class SqlWarehouse:
             rows = self._query(
                 "select customer_id, due_month, status, count(*), sum(invoice_count) "
                 "from {table} where provider_id = %s and customer_id in "
-                "(select unnest(%s::bigint[])) group by all",
+                "(select unnest(cast(%s as bigint[]))) group by customer_id, due_month, status",
                 provider_id,
                 wanted,
             )
@@ -195,7 +196,7 @@ class SqlWarehouse:
             return {}
         rows = self._query(
             "select distinct partition_key, due_month from {table} "
-            "where provider_id = %s and due_month in (select unnest(%s::date[]))",
+            "where provider_id = %s and due_month in (select unnest(cast(%s as date[])))",
             provider_id,
             wanted,
         )
@@ -206,7 +207,7 @@ class SqlWarehouse:
         rows = self._query(
             "select customer_id, sum(invoice_count) from {table} "
             "where provider_id = %s and due_month = %s and status is not distinct from %s "
-            "group by all",
+            "group by customer_id",
             provider_id,
             month,
             status,
@@ -223,7 +224,8 @@ class SqlWarehouse:
 
     def invoice_month_status_counts(self, provider_id: int) -> dict[Cell, int]:
         rows = self._query(
-            "select due_month, status, count(*) from {table} where provider_id = %s group by all",
+            "select due_month, status, count(*) from {table} where provider_id = %s "
+            "group by due_month, status",
             provider_id,
             table_name=INVOICES_TABLE,
         )
@@ -238,7 +240,7 @@ class SqlWarehouse:
             return {}
         rows = self._query(
             "select id, customer_id, due_month, status from {table} where provider_id = %s "
-            "and id in (select unnest(%s::bigint[]))",
+            "and id in (select unnest(cast(%s as bigint[])))",
             provider_id,
             wanted,
             table_name=INVOICES_TABLE,
@@ -255,7 +257,7 @@ class SqlWarehouse:
         if months is not None:
             rows = self._query(
                 "select id, due_month from {table} where provider_id = %s "
-                "and due_month in (select unnest(%s::date[]))",
+                "and due_month in (select unnest(cast(%s as date[])))",
                 provider_id,
                 sorted(set(months)),
                 table_name=INVOICES_TABLE,
@@ -267,7 +269,7 @@ class SqlWarehouse:
         customers = sorted({c for c, _ in wanted if c is not None})
         rows = self._query(
             "select id, due_month, customer_id from {table} where provider_id = %s "
-            "and customer_id in (select unnest(%s::bigint[]))",
+            "and customer_id in (select unnest(cast(%s as bigint[])))",
             provider_id,
             customers,
             table_name=INVOICES_TABLE,
@@ -285,7 +287,7 @@ class SqlWarehouse:
             return {}
         rows = self._query(
             "select id, customer_id, due_month from {table} where provider_id = %s "
-            "and customer_id in (select unnest(%s::bigint[]))",
+            "and customer_id in (select unnest(cast(%s as bigint[])))",
             provider_id,
             customers,
             table_name=INVOICES_TABLE,
@@ -298,7 +300,7 @@ class SqlWarehouse:
         """Customer, due month and status of each loaded invoice due in these months."""
         rows = self._query(
             "select id, customer_id, due_month, status from {table} where provider_id = %s "
-            "and due_month in (select unnest(%s::date[]))",
+            "and due_month in (select unnest(cast(%s as date[])))",
             provider_id,
             sorted(set(months)),
             table_name=INVOICES_TABLE,

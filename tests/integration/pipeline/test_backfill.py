@@ -35,7 +35,7 @@ def test_backfill_replaces_its_months_only_and_keeps_the_watermark(harness):
     assert summary.months_refreshed == 2
     assert harness.watermarks() == watermark
     harness.fresh_tables()
-    fresh = harness.workdir / "fresh-1" / "warehouse.duckdb"
+    fresh = harness.workdir / "fresh-1.duckdb"  # what harness.fresh_tables loaded
     assert _month_rows(harness.database, inside) == _month_rows(fresh, inside)
     assert _month_rows(harness.database, outside) == stale_outside  # untouched until a load
     harness.load()

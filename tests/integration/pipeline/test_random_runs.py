@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import os
 import random
-from datetime import timedelta
 
 import pytest
 
-from tests.support.changes import random_change
+from tests.support.changes import random_sequence
 
 RUNS = int(os.environ.get("TEAMUP_RANDOM_RUNS", "6"))
 
@@ -20,14 +19,4 @@ RUNS = int(os.environ.get("TEAMUP_RANDOM_RUNS", "6"))
 def test_random_changes_loads_and_backfills_stay_exact(make_harness, seed):
     rng = random.Random(seed)
     harness = make_harness(invoices=400, seed=seed + 1)
-    harness.load()
-    for _step in range(2):
-        for _ in range(rng.randrange(1, 8)):
-            random_change(harness.sandbox, rng)
-        harness.later(minutes=rng.choice((2, 30, 600)))
-        if rng.random() < 0.25:
-            months = sorted({i.due_date for i in harness.sandbox.invoices()})
-            first = rng.choice(months)
-            harness.backfill(first, first + timedelta(days=rng.randrange(0, 90)))
-        harness.load()
-        harness.assert_exact()
+    random_sequence(harness, rng)

@@ -1,0 +1,104 @@
+"""The warehouse by configuration: which dlt destination, how it is named, and sql clients on it."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+import dlt
+from dlt.common.destination import Destination
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+from .exceptions import ConfigurationError, WarehouseError
+from .warehouse_file import busy_timeout, held_open
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_NAME = "teamup_warehouse"  # also the DuckDB file's name: never the dataset's (teamup)
+DATASET_NAME = "teamup"
+DESTINATION_SETTING = "teamup_etl.destination"  # TEAMUP_ETL__DESTINATION
+DEFAULT_DESTINATION = "duckdb"
+# duckdb: a local file (the embedded warehouse); motherduck: DuckDB's dialect on a server, so
+# the same SQL; postgres: a server warehouse. Each takes its credentials where dlt looks.
+DESTINATIONS = ("duckdb", "postgres", "motherduck")
+# dlt's merge staging would be "teamup_staging", the schema of our staging views: moved.
+STAGING_LAYOUT = "%s_load_staging"
+
+
+def destination_name(value: str | None = None) -> str:
+    """The configured destination ([teamup_etl] destination), duckdb unless set."""
+    if value is None:
+        value = dlt.config.get(DESTINATION_SETTING, str) or DEFAULT_DESTINATION
+    name = str(value).strip().lower()
+    if name not in DESTINATIONS:
+        raise ConfigurationError(
+            f"TEAMUP_ETL__DESTINATION ([teamup_etl] destination) must be one of "
+            f"{', '.join(DESTINATIONS)}, not {value!r}"
+        )
+    return name
+
+
+def make_destination(name: str | None = None, credentials: Any = None) -> Destination:
+    """dlt's destination of that name; its credentials from dlt's configuration unless given
+    (DESTINATION__POSTGRES__CREDENTIALS, DESTINATION__DUCKDB__CREDENTIALS, secrets.toml)."""
+    options: dict[str, Any] = {"staging_dataset_name_layout": STAGING_LAYOUT}
+    if credentials is not None:
+        options["credentials"] = credentials
+    return cast(Destination, Destination.from_reference(destination_name(name), **options))
+
+
+def is_local_file(pipeline: dlt.Pipeline) -> bool:
+    """A DuckDB file on this machine: the one destination whose file this process holds."""
+    return pipeline.destination.destination_name == "duckdb"
+
+
+def database_path(pipeline: dlt.Pipeline) -> Path:
+    """The DuckDB file dlt resolved for this pipeline (its credentials, else the default)."""
+    credentials = cast(DuckDbCredentials, pipeline.destination_client().config.credentials)
+    return Path(credentials.database)
+
+
+def shown(pipeline: dlt.Pipeline) -> str:
+    """The warehouse as a message names it: the file, or the server's URL without password."""
+    try:
+        if is_local_file(pipeline):
+            return f"the DuckDB warehouse {database_path(pipeline)}"
+        credentials = pipeline.destination_client().config.credentials
+    except Exception:  # unresolvable credentials: say which destination, nothing more
+        return f"the {pipeline.destination.destination_name} warehouse"
+    # dlt's str() of connection credentials hides the password and the query
+    return f"the {pipeline.destination.destination_name} warehouse {credentials}"
+
+
+@contextmanager
+def reading(pipeline: dlt.Pipeline, database: Path | None = None) -> Iterator[Any]:
+    """A dlt sql client on the warehouse for reading (status, check, report).
+
+    A local DuckDB file (the configured one, or `database`, e.g. the analyst copy) is opened
+    read-only, waiting while a run holds it; dlt's client then reads through that connection.
+    """
+    if database is None and not is_local_file(pipeline):
+        with pipeline.sql_client() as client:
+            yield client
+        return
+    path = database or database_path(pipeline)
+    if not path.is_file():
+        raise WarehouseError(f"no warehouse file at {path}: run `teamup-etl load` first")
+    with (
+        held_open(path, busy_timeout(), read_only=True) as connection,
+        tempfile.TemporaryDirectory(prefix="teamup_reader_") as scratch,
+    ):
+        # A pipeline of its own (and a scratch working dir) whose credentials are the held
+        # connection: the configured pipeline's would open the file read-write.
+        reader = dlt.pipeline(
+            pipeline_name=f"{PIPELINE_NAME}_reader",
+            pipelines_dir=scratch,
+            destination=make_destination("duckdb", credentials=connection),
+            dataset_name=DATASET_NAME,
+        )
+        with reader.sql_client() as client:
+            yield client

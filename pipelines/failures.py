@@ -1,0 +1,92 @@
+"""What went wrong, as our own error: dlt's wrapped exceptions unwrapped, and which stop a run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlt.common.configuration.exceptions import (
+    ConfigFieldMissingException,
+    ConfigValueCannotBeCoercedException,
+)
+from dlt.common.destination.exceptions import DestinationException
+from dlt.destinations.exceptions import DatabaseException
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from .exceptions import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    TeamUpError,
+    WarehouseError,
+)
+
+
+def unwrap(error: BaseException, warehouse: str = "the warehouse") -> BaseException:
+    """The innermost error we raised on purpose, a ConfigurationError for dlt's configuration,
+    or a WarehouseError naming `warehouse` (never its password) for the database's failures."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    database_error: BaseException | None = None
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TeamUpError | KeyboardInterrupt):
+            return current  # an interrupt dlt wrapped is still the user's Ctrl-C
+        if isinstance(current, ConfigFieldMissingException):
+            return ConfigurationError(
+                "missing setting(s): "
+                + ", ".join(current.fields)
+                + " (set e.g. SOURCES__TEAMUP__API_TOKEN, or .dlt/secrets.toml)"
+            )
+        if isinstance(current, ConfigValueCannotBeCoercedException):
+            # The value is not shown: it could be a secret set in the wrong place.
+            return ConfigurationError(
+                f"the setting {current.field_name} is not a valid {_type_name(current.hint)}"
+                " (check its environment variable or .dlt/config.toml)"
+            )
+        if database_error is None and _is_database_error(current):
+            database_error = current
+        inner = (
+            getattr(current, "exception", None) if isinstance(current, PipelineStepFailed) else None
+        )
+        current = inner or current.__cause__ or current.__context__
+    if database_error is not None or _is_database_error(error):
+        cause = _innermost(database_error or error)
+        return WarehouseError(f"{warehouse} failed: {_first_line(cause)}")
+    return error
+
+
+def stops_the_run(error: BaseException) -> bool:
+    """Whether the next provider would fail the same way: everything but TeamUp refusing or
+    garbling this provider's data. A rejected token (401) is the token's, not the provider's."""
+    if isinstance(error, AuthenticationError):
+        return error.status == 401
+    return not isinstance(error, ApiError)
+
+
+def _is_database_error(error: BaseException) -> bool:
+    module = type(error).__module__.lower()
+    return isinstance(error, DatabaseException | DestinationException) or module.startswith(
+        ("duckdb", "psycopg2")
+    )
+
+
+def _innermost(error: BaseException) -> BaseException:
+    """The driver's own error under dlt's wrappers: its message says what the server said."""
+    current: BaseException = error
+    seen: set[int] = set()
+    while id(current) not in seen:
+        seen.add(id(current))
+        inner = current.__cause__ or current.__context__
+        if inner is None or not _is_database_error(inner):
+            break
+        current = inner
+    return current
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__name__", str(hint))

@@ -1,0 +1,161 @@
+"""A franchise's run: each provider refreshed and committed as a load of its own."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+import dlt
+
+from sources.teamup import TABLES, RunStats, existing_tables, franchise, teamup_source
+from sources.teamup.refresh.warehouse import SqlWarehouse
+from sources.teamup.settings import DEFAULT_PROVIDER
+
+from .exceptions import WarehouseError
+from .failures import stops_the_run, unwrap
+from .history import HISTORY_TABLE, RunRecord, record_run
+from .messages import one_line, redact
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One teamup-etl command: its run_history rows share its id."""
+
+    id: str
+    command: str  # load | backfill
+    started_at: datetime
+    backfill_start: date | None = None
+    backfill_end: date | None = None
+
+    def record(self, **values: Any) -> RunRecord:
+        values.setdefault("run_id", uuid.uuid4().hex)
+        values.setdefault("started_at", self.started_at)
+        return RunRecord(
+            command=self.command,
+            backfill_start=self.backfill_start,
+            backfill_end=self.backfill_end,
+            invocation_id=self.id,
+            **values,
+        )
+
+
+@dataclass
+class ProviderOutcome:
+    provider: int
+    stats: RunStats
+    rows_loaded: dict[str, int] = field(default_factory=dict)
+    error: BaseException | None = None  # None: committed
+
+
+def load_providers(
+    pipeline: dlt.Pipeline, invocation: Invocation, options: dict[str, Any], where: str
+) -> list[ProviderOutcome]:
+    """Every configured provider in turn, each its own dlt load (its rows, its watermark and
+    its run_history row commit together). A provider TeamUp fails for is recorded and the
+    run goes on; a failure the next provider would share (the token, the network, the
+    warehouse) ends the run, recorded and marked `recorded`, after what committed already."""
+    shared = franchise()
+    outcomes: list[ProviderOutcome] = []
+    for done, pid in enumerate(shared.providers):
+        stats = RunStats(providers_expected=len(shared.providers), providers_done=done)
+        provider = DEFAULT_PROVIDER if pid is None else pid
+        started_at, started = datetime.now(UTC), time.monotonic()
+        # dlt types SqlClientBase.__exit__'s arguments without None, so to mypy it is not
+        # the context manager it is
+        open_client = cast(Callable[[], AbstractContextManager[Any]], pipeline.sql_client)
+        source = teamup_source(
+            provider_id=None if pid is None else str(pid),
+            gate=shared.gate,
+            loader_file_format=shared.file_format(pipeline.destination.destination_name),
+            warehouse=SqlWarehouse(open_client),
+            stats=stats,
+            **options,
+        )
+        outcome = ProviderOutcome(provider, stats)
+        try:
+            info = pipeline.run(source)
+        except Exception as error:
+            outcome.error = unwrap(error, where)
+            logger.info("provider %s failed: %s", provider, one_line(outcome.error))
+        else:
+            outcome.rows_loaded = _rows_loaded(pipeline)
+            logger.info(
+                "provider %s committed (%d of %d)", provider, done + 1, len(shared.providers)
+            )
+        outcomes.append(outcome)
+        record = _provider_record(invocation, outcome, started_at, started)
+        if outcome.error is None:
+            record.load_ids = ",".join(info.loads_ids)
+        _record(pipeline, record, outcome.error)
+        if outcome.error is not None:
+            outcome.error.recorded = True  # type: ignore[attr-defined]  # read by runs._run
+            if stops_the_run(outcome.error):
+                raise outcome.error
+    return outcomes
+
+
+def _provider_record(
+    invocation: Invocation, outcome: ProviderOutcome, started_at: datetime, started: float
+) -> RunRecord:
+    stats, error = outcome.stats, outcome.error
+    record = invocation.record(
+        outcome="succeeded" if error is None else "failed",
+        error=None if error is None else redact(one_line(error)),
+        started_at=started_at,
+        provider_id=outcome.provider,
+    )
+    record.finished_at = datetime.now(UTC)
+    record.duration_seconds = round(time.monotonic() - started, 3)
+    record.requests = stats.requests
+    record.months_refreshed = stats.months_refreshed
+    record.partitions_refreshed = stats.partitions_refreshed
+    record.rows_written = sum(outcome.rows_loaded.values()) if error is None else None
+    # A first load has no window start (it reads everything), only the watermark it set.
+    starts = [since for since, _ in stats.windows.values()]
+    ends = [until for _, until in stats.windows.values()] + list(stats.watermarks.values())
+    record.window_start = min(map(datetime.fromisoformat, starts), default=None)
+    record.window_end = max(map(datetime.fromisoformat, ends), default=None)
+    return record
+
+
+def _record(pipeline: dlt.Pipeline, record: RunRecord, failure: BaseException | None) -> None:
+    """Best effort for a failed provider: the history must not hide the failure it records,
+    and a warehouse that failed has nowhere to record it."""
+    if isinstance(failure, WarehouseError):
+        logger.info("not recorded in %s: the warehouse itself failed", HISTORY_TABLE)
+        return
+    try:
+        with pipeline.sql_client() as client:
+            record_run(client, record)
+    except Exception as error:
+        if record.succeeded:
+            raise
+        logger.warning("could not record the failed run in %s: %s", HISTORY_TABLE, error)
+
+
+def _rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
+    normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+    counts = normalized.row_counts if normalized else {}
+    return {table: counts.get(table, 0) for table in TABLES if table in counts}
+
+
+def prune_customers(pipeline: dlt.Pipeline) -> None:
+    """A customer whose every invoice is gone is not in a fresh load either."""
+    with pipeline.sql_client() as client:
+        customers = client.make_qualified_table_name("customers")
+        grouped = client.make_qualified_table_name("invoices_grouped")
+        present = existing_tables(client, client.dataset_name)
+        if not {"customers", "invoices_grouped"} <= present:
+            return
+        client.execute_sql(
+            f"delete from {customers} c where not exists (select 1 from {grouped} g "
+            "where g.provider_id = c.provider_id and g.customer_id = c.id)"
+        )
