@@ -7,7 +7,7 @@
 #    (plain requests + duckdb, no dlt), in a child process measured the same way;
 # 3. nightly: the night after (bench/nightly_budget.change_a_night: 0.5% of invoices changed),
 #    its requests and wall time as a share of the full load's, and apart the requests its
-#    summary line says went to finding the night's deleted invoices;
+#    summary line says went to finding the night's deleted invoices and to the rolling audit;
 # 4. latency-bound: the sandbox answers after 250 ms and allows 10 requests per second; a
 #    backfill of the whole history with max_requests_per_second = 10, against the floor
 #    requests / 10 (and no 429 may be provoked).
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -34,6 +35,8 @@ from pathlib import Path
 from subprocess import Popen
 from typing import Any
 
+from pipelines.audit import DEFAULT_CYCLE_NIGHTS
+from sources.teamup.exactness.audit import HANDFUL
 from sources.teamup.settings import (
     DEFAULT_MAX_REQUESTS_PER_SECOND,
     DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
@@ -77,6 +80,12 @@ def search_requests(output: str) -> int:
     return int(found.group(1)) if found else 0
 
 
+def audit_figures(output: str) -> tuple[int, int]:
+    """(months, requests) of a load's rolling audit, from its summary line."""
+    found = re.search(r"audit: (\d+) months, (\d+) requests", output)
+    return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+
+
 def etl(*args: str) -> list[str]:
     return [sys.executable, "-m", "pipelines.cli", *args]
 
@@ -113,6 +122,7 @@ def measure(size: int, latency: bool) -> dict[str, Any]:
         figures["night"] = run_child(etl("load"), env, work)
         figures["night_requests"] = sandbox.count()
         figures["night_search"] = search_requests(figures["night"].output)
+        figures["audit_months"], figures["audit_requests"] = audit_figures(figures["night"].output)
 
         if latency:
             sandbox.faults(latency=LATENCY_SECONDS, per_second=RATE_LIMIT)
@@ -278,11 +288,13 @@ def _full_load_rows(table: Table, size: str, f: dict[str, Any]) -> None:
 
 def _nightly_rows(table: Table, size: str, f: dict[str, Any]) -> None:
     full = f["full"]
-    share = f["night_requests"] / f["full_requests"]
+    audit = f["audit_requests"]
+    refresh = f["night_requests"] - audit  # the incremental refresh, without the audit
+    share = refresh / f["full_requests"]
     table.row(
         size,
         f"nightly ({f['changed']} changed): requests",
-        f"{f['night_requests']:,}",
+        f"{refresh:,}",
         f"{f['full_requests']:,} (full)",
         f"{share:.1%}",
         "< 3%",
@@ -296,7 +308,7 @@ def _nightly_rows(table: Table, size: str, f: dict[str, Any]) -> None:
         f"{f['full_requests']:,} (full)",
         f"{search / f['full_requests']:.1%}",
     )
-    rest = f["night_requests"] - search
+    rest = refresh - search
     table.row(
         size,
         "nightly: all but finding deleted",
@@ -304,14 +316,27 @@ def _nightly_rows(table: Table, size: str, f: dict[str, Any]) -> None:
         f"{f['full_requests']:,} (full)",
         f"{rest / f['full_requests']:.1%}",
     )
+    # The rolling audit, on top: a 30th of a full reload (the default cycle), plus a handful.
+    ceiling = math.ceil(f["full_requests"] / DEFAULT_CYCLE_NIGHTS) + HANDFUL
+    table.row(
+        size,
+        f"nightly audit: {f['audit_months']} months, requests",
+        f"{audit:,}",
+        f"{f['night_requests']:,} (night)",
+        f"{audit / f['night_requests']:.0%}",
+        f"<= {ceiling:,}",
+        0 < audit <= ceiling,
+    )
     night = f["night"].seconds
     table.row(
         size,
-        "nightly: wall time (s)",
+        "nightly (audit included): wall (s)",
         f"{night:.1f}",
         f"{full.seconds:.1f} (full)",
         f"{night / full.seconds:.1%}",
     )
+    at_teamup = audit / (TEAMUP_PER_MINUTE / 60)
+    table.row(size, "nightly audit at TeamUp's 250/min (s)", f"{at_teamup:.0f}", "", "", "< 60")
 
 
 def _latency_rows(table: Table, size: str, f: dict[str, Any]) -> None:

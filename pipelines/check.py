@@ -116,6 +116,7 @@ def run_checks(
         check_freshness(client, thresholds.max_age, now),
         check_reconciliation(client),
         check_row_counts(client, thresholds.max_row_change),
+        check_audit(client),
     ]
     for result in results:
         logger.info("check %s", result.line())
@@ -168,6 +169,24 @@ def check_reconciliation(client: Any) -> CheckResult:
     shown = describe(mismatched[:5]) + (" ..." if len(mismatched) > 5 else "")
     detail = f"invoice counts differ in {len(mismatched)} due months: {shown}"
     return CheckResult("reconciliation", False, detail)
+
+
+def check_audit(client: Any) -> CheckResult:
+    """The rolling audit of the newest command: drift means an assumption the nightly
+    refresh relies on does not hold for this account (repaired, but it will recur)."""
+    rows = [run for run in last_invocation(client) if run.audit_months]
+    if not rows:
+        return CheckResult("audit", True, "no audit in the last run")
+    drifted = [run for run in rows if run.audit_rows_differed]
+    months = sum(run.audit_months or 0 for run in rows)
+    if not drifted:
+        return CheckResult("audit", True, f"{months} due months re-fetched, no drift")
+    shown = "; ".join(f"provider {run.provider_id}: {run.audit_detail}" for run in drifted)
+    detail = (
+        f"drift found and repaired: {shown} (an assumption does not hold: run "
+        "`teamup-etl probe`, see docs/operations.md#the-rolling-audit)"
+    )
+    return CheckResult("audit", False, detail)
 
 
 def check_row_counts(client: Any, max_change: float) -> CheckResult:

@@ -151,6 +151,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         summary = runs.models(strict=args.strict)
     print(summary.line())
     logger.info("%s", summary.line(), extra=FILE_ONLY)
+    if isinstance(summary, runs.RunSummary) and summary.drift:
+        print(
+            "teamup-etl: warning: the audit found rows off TeamUp's and replaced them (an"
+            " assumption of the pipeline does not hold; see docs/operations.md#the-rolling-"
+            f"audit): {'; '.join(summary.drift)}",
+            file=sys.stderr,
+        )
     if summary.mismatched_months:
         print(
             "teamup-etl: warning: invoice counts differ between invoices_grouped and "

@@ -47,6 +47,10 @@ create table if not exists {table} (
 ADDED_COLUMNS = (
     ("provider_id", "bigint"),  # whose refresh this row is; null: the run's own failure
     ("invocation_id", "varchar"),  # the teamup-etl command this row is part of
+    ("audit_months", "bigint"),  # the rolling audit's due months re-fetched whole
+    ("audit_requests", "bigint"),  # its requests (not in `requests`)
+    ("audit_rows_differed", "bigint"),  # rows it found off TeamUp's: drift, repaired
+    ("audit_detail", "varchar"),  # which tables, columns and months
 )
 
 
@@ -74,6 +78,10 @@ class RunRecord:
     load_ids: str | None = None
     provider_id: int | None = None
     invocation_id: str | None = None
+    audit_months: int | None = None
+    audit_requests: int | None = None
+    audit_rows_differed: int | None = None
+    audit_detail: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -97,6 +105,10 @@ class RunRecord:
             shown += f"  due {self.backfill_start}..{self.backfill_end}"
         elif self.window_end:
             shown += f"  updated_at up to {self.window_end:%Y-%m-%d %H:%M}"
+        if self.audit_months:
+            shown += f"  audit: {self.audit_months} months, {self.audit_requests} requests"
+            if self.audit_rows_differed:
+                shown += f", DRIFT {self.audit_detail}"
         if self.error:
             shown += f"  error: {self.error}"
         return shown

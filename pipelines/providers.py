@@ -17,6 +17,7 @@ from sources.teamup import TABLES, RunStats, existing_tables, franchise, teamup_
 from sources.teamup.refresh.warehouse import SqlWarehouse
 from sources.teamup.settings import DEFAULT_PROVIDER
 
+from .audit import AuditResult, AuditSettings, audit_provider
 from .exceptions import WarehouseError
 from .failures import stops_the_run, unwrap
 from .history import HISTORY_TABLE, RunRecord, record_run
@@ -53,6 +54,7 @@ class ProviderOutcome:
     stats: RunStats
     rows_loaded: dict[str, int] = field(default_factory=dict)
     error: BaseException | None = None  # None: committed
+    audit: AuditResult | None = None  # None: no audit this run (a first load, a backfill)
 
 
 def load_providers(
@@ -63,6 +65,7 @@ def load_providers(
     run goes on; a failure the next provider would share (the token, the network, the
     warehouse) ends the run, recorded and marked `recorded`, after what committed already."""
     shared = franchise()
+    audit_settings = AuditSettings.configured()
     outcomes: list[ProviderOutcome] = []
     for done, pid in enumerate(shared.providers):
         stats = RunStats(providers_expected=len(shared.providers), providers_done=done)
@@ -71,17 +74,22 @@ def load_providers(
         # dlt types SqlClientBase.__exit__'s arguments without None, so to mypy it is not
         # the context manager it is
         open_client = cast(Callable[[], AbstractContextManager[Any]], pipeline.sql_client)
+        common: dict[str, Any] = {
+            "provider_id": None if pid is None else str(pid),
+            "gate": shared.gate,
+            "loader_file_format": shared.file_format(pipeline.destination.destination_name),
+        }
         source = teamup_source(
-            provider_id=None if pid is None else str(pid),
-            gate=shared.gate,
-            loader_file_format=shared.file_format(pipeline.destination.destination_name),
-            warehouse=SqlWarehouse(open_client),
-            stats=stats,
-            **options,
+            warehouse=SqlWarehouse(open_client), stats=stats, **common, **options
         )
         outcome = ProviderOutcome(provider, stats)
         try:
             info = pipeline.run(source)
+            mark = stats.watermarks.get(str(provider))
+            if invocation.command == "load" and mark and str(provider) in stats.windows:
+                # an incremental night (not a first load): the audit's turn
+                since = datetime.fromisoformat(mark)
+                outcome.audit = audit_provider(pipeline, provider, common, audit_settings, since)
         except Exception as error:
             outcome.error = unwrap(error, where)
             logger.info("provider %s failed: %s", provider, one_line(outcome.error))
@@ -123,6 +131,11 @@ def _provider_record(
     ends = [until for _, until in stats.windows.values()] + list(stats.watermarks.values())
     record.window_start = min(map(datetime.fromisoformat, starts), default=None)
     record.window_end = max(map(datetime.fromisoformat, ends), default=None)
+    if outcome.audit is not None:
+        record.audit_months = len(outcome.audit.months)
+        record.audit_requests = outcome.audit.requests
+        record.audit_rows_differed = outcome.audit.rows_differed
+        record.audit_detail = outcome.audit.detail()
     return record
 
 

@@ -78,6 +78,9 @@ class RunSummary:
     mismatched_months: list[MonthMismatch] = field(default_factory=list)
     providers_expected: int = 1
     failed: dict[int, str] = field(default_factory=dict)  # provider: its error's one line
+    audit_months: int = 0  # the rolling audit's, over all providers (docs/operations.md)
+    audit_requests: int = 0
+    drift: list[str] = field(default_factory=list)  # what the audit found off, per provider
 
     @property
     def providers_done(self) -> int:
@@ -91,10 +94,16 @@ class RunSummary:
             if self.providers_expected > 1 or self.failed
             else ""
         )
+        audit = (
+            f", audit: {self.audit_months} months, {self.audit_requests} requests, "
+            + ("DRIFT found" if self.drift else "no drift")
+            if self.audit_months
+            else ""
+        )
         return (
             f"{self.mode}: {providers}{self.months_refreshed} months and "
             f"{self.partitions_refreshed} partitions refreshed, {self.requests} requests"
-            f"{searched if self.search_requests else ''}, rows written: {rows}, "
+            f"{searched if self.search_requests else ''}, rows written: {rows}{audit}, "
             f"{self.seconds:.1f}s"
         )
 
@@ -113,6 +122,11 @@ class RunSummary:
                 summary.rows_loaded[table] = summary.rows_loaded.get(table, 0) + n
             if outcome.error is not None:
                 summary.failed[outcome.provider] = redact(one_line(outcome.error))
+            if outcome.audit is not None:
+                summary.audit_months += len(outcome.audit.months)
+                summary.audit_requests += outcome.audit.requests
+                if outcome.audit.drift:
+                    summary.drift.append(f"provider {outcome.provider}: {outcome.audit.detail()}")
         return summary
 
 

@@ -171,8 +171,14 @@ class Sandbox:
     def refund(self, invoice_id: int, amount: Decimal | None = None) -> Invoice:
         return self.store.refund(invoice_id, amount)
 
-    def rename_customer(self, customer_id: int, name: str, email: object = UNSET) -> Customer:
-        return self.store.rename_customer(customer_id, name, email)
+    def rename_customer(
+        self, customer_id: int, name: str, email: object = UNSET, stamp: bool = True
+    ) -> Customer:
+        return self.store.rename_customer(customer_id, name, email, stamp)
+
+    def change_without_stamp(self, invoice_id: int, **fields: object) -> Invoice:
+        """An attribute change TeamUp does not stamp in updated_at (a broken assumption)."""
+        return self.store.change_without_stamp(invoice_id, **fields)
 
     # -- request handling ----------------------------------------------------------------------
 

@@ -161,6 +161,18 @@ class Store:
             self.insert(invoice)
         return self.set_status(invoice.id, status) if status != "open" else invoice
 
+    def change_without_stamp(self, invoice_id: int, **fields: object) -> Invoice:
+        """Change an invoice's attributes and leave updated_at alone: the broken assumption
+        of an API that does not stamp every change (what only the audit can see)."""
+        with self.lock:
+            invoice = self.invoice(invoice_id)
+            for name, value in fields.items():
+                if not hasattr(invoice, name) or name == "updated_at":
+                    raise ValueError(f"not an attribute to change silently: {name}")
+                setattr(invoice, name, value)
+            self.version += 1
+            return invoice
+
     def delete_invoice(self, invoice_id: int) -> None:
         with self.lock:
             invoice = self.invoice(invoice_id)
@@ -188,8 +200,11 @@ class Store:
             note = credit_note(original, note_id, f"CN-{original.number}", amount, now)
             return self.insert(note)
 
-    def rename_customer(self, customer_id: int, name: str, email: object = UNSET) -> Customer:
-        """Rename a customer. Assumption (see README): TeamUp stamps the customer's invoices."""
+    def rename_customer(
+        self, customer_id: int, name: str, email: object = UNSET, stamp: bool = True
+    ) -> Customer:
+        """Rename a customer. Assumption (see README): TeamUp stamps the customer's invoices;
+        `stamp=False` breaks it, as an API that does not would."""
         with self.lock:
             customer = self.customer(customer_id)
             customer.name = name
@@ -197,7 +212,7 @@ class Store:
                 customer.email = email  # type: ignore[assignment]
             for data in self.providers.values():
                 for invoice in data.invoices.values():
-                    if invoice.customer_id == customer_id:
+                    if invoice.customer_id == customer_id and stamp:
                         self._touch(invoice)
             self.version += 1
             return customer

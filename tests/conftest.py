@@ -110,10 +110,10 @@ def make_harness(
     isolated: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[..., Harness]:
-    """make_harness(destination="duckdb", **sandbox options)."""
+    """make_harness(destination="duckdb", audit=False, **sandbox options)."""
 
-    def build(destination: str = "duckdb", **options: Any) -> Harness:
+    def build(destination: str = "duckdb", audit: bool = False, **options: Any) -> Harness:
         targets = make_target(destination)
-        return Harness(make_sandbox(**options), isolated, monkeypatch, targets)
+        return Harness(make_sandbox(**options), isolated, monkeypatch, targets, audit)
 
     return build

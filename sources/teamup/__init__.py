@@ -21,7 +21,14 @@ from .options import RunSettings
 from .records.hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
 from .records.tables import TableRecords
 from .refresh.batches import Batch, InvoiceBatch
-from .refresh.orchestrator import Reports, plan_backfill, plan_provider, stream
+from .refresh.orchestrator import (
+    ProviderPlan,
+    Reports,
+    plan_backfill,
+    plan_months,
+    plan_provider,
+    stream,
+)
 from .refresh.progress import Progress
 from .refresh.reports import GroupedReport, InvoiceReport
 from .refresh.stats import RunStats
@@ -92,6 +99,7 @@ def teamup_source(
     backfill: tuple[date, date] | None = None,
     stats: RunStats | None = None,
     gate: Any = None,
+    months: list[date] | None = None,
 ) -> list[DltResource]:
     """TeamUp's invoice reports as four tables, each run exact (docs/exactness.md).
 
@@ -114,6 +122,8 @@ def teamup_source(
         stats: filled with request and refresh counts for the caller's summary.
         gate: the rate limit shared with other sources of the same run (see `franchise`);
             nothing: one of this source's own, from the two settings above.
+        months: these due months replaced whole, the watermark left (the audit's
+            re-fetch); like `backfill`, for months that need not be consecutive.
     """
     settings = RunSettings(
         columns=tuple(c for c in (grouped_columns or DEFAULT_GROUPED_COLUMNS) if c != "count"),
@@ -134,6 +144,8 @@ def teamup_source(
     run_stats = stats if stats is not None else RunStats()
     gate = gate or make_gate(max_requests_per_second, rate_limit_window_seconds)
     known: Warehouse = warehouse or EmptyWarehouse()
+    if months is not None:
+        backfill = None  # one or the other; months are the more specific
 
     # A closure, not resource arguments: dlt would try to inject those from config, token too.
     @dlt.resource(selected=False)
@@ -148,7 +160,9 @@ def teamup_source(
                     base_url, api_token, auth_scheme, pid, gate, max_parallel_requests
                 )
                 run = ProviderRun(client, pid, known, settings, run_stats, progress)
-                yield from run.batches(state, backfill)
+                fixed = plan_months(months) if months is not None else None
+                fixed = plan_backfill(*backfill) if backfill else fixed
+                yield from run.batches(state, fixed)
         finally:
             known.close()
 
@@ -208,13 +222,12 @@ class ProviderRun:
             InvoiceReport(client, provider, settings.start_date),
         )
 
-    def batches(
-        self, state: Any, backfill: tuple[date, date] | None
-    ) -> Iterator[Batch | InvoiceBatch]:
+    def batches(self, state: Any, fixed: ProviderPlan | None) -> Iterator[Batch | InvoiceBatch]:
+        """`fixed`: months to replace whole (a backfill, an audit); None: an incremental run."""
         before = self.stats.requests
         try:
-            if backfill:
-                plan = plan_backfill(*backfill)
+            if fixed is not None:
+                plan = fixed
             else:
                 marks = provider_watermarks(state, self.provider)
                 plan = plan_provider(self.reports, self.known, self.settings, marks)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -91,9 +91,15 @@ def _refresh_grouped(
 
 def plan_backfill(first: date, last: date) -> ProviderPlan:
     """Every due month from first's to last's, replaced whole in both tables."""
-    months = frozenset(months_between(first, last))
+    return plan_months(months_between(first, last))
+
+
+def plan_months(months: Iterable[date]) -> ProviderPlan:
+    """These due months replaced whole in both tables (a backfill, the audit's re-fetch);
+    the watermarks stay."""
+    whole = frozenset(months)
     return ProviderPlan(
-        grouped.GroupedPlan(whole_months=months), invoices.InvoicePlan(whole_months=months), None
+        grouped.GroupedPlan(whole_months=whole), invoices.InvoicePlan(whole_months=whole), None
     )
 
 

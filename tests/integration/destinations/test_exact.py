@@ -115,7 +115,7 @@ def test_random_sequences_stay_exact_on_postgres(make_harness, seed):
     """The randomized sequences of tests/integration/pipeline, a share of them, on PostgreSQL
     (DuckDB runs them all there)."""
     rng = random.Random(1000 + seed)
-    harness = make_harness("postgres", invoices=300, seed=seed + 1)
+    harness = make_harness("postgres", invoices=300, seed=seed + 1, audit=True)
     random_sequence(harness, rng)
 
 

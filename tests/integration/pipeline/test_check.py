@@ -32,6 +32,7 @@ def test_all_checks_pass_after_a_good_load(harness):
         "freshness": True,
         "reconciliation": True,
         "row counts": True,
+        "audit": True,
     }
 
 
@@ -93,6 +94,7 @@ def test_a_failed_last_run_fails_the_check(harness):
         "freshness": True,
         "reconciliation": True,
         "row counts": True,
+        "audit": True,
     }
     reason = report.reason()
     assert reason.startswith("last run: the load started ") and " failed: " in reason
@@ -108,7 +110,7 @@ def test_cli_exit_codes(harness):
     harness.load()
     passed = etl("check", cwd=harness.workdir)
     assert passed.returncode == 0, passed.stderr
-    assert passed.stdout.count("ok  ") == 4
+    assert passed.stdout.count("ok  ") == 5
     stale = etl("check", "--max-age-hours", "0", cwd=harness.workdir)
     assert stale.returncode == 10
     detail = stale.stdout.split("FAIL freshness: ")[1].splitlines()[0]

@@ -50,3 +50,28 @@ def test_the_log_collector_prints_the_counters(harness):
     runs.load(progress=dlt.progress.log(log_period=0.01, logger=out, dump_system_stats=False))
     text = out.getvalue()
     assert "months (grouped):" in text and "pages (invoices):" in text
+
+
+def test_a_franchise_counts_providers_done_of_those_expected(make_harness, monkeypatch):
+    """dlt's collectors start each step's counters afresh: each provider's extract shows how
+    many providers are done before it, of all of them."""
+    make_harness(providers=3, invoices=300)
+    monkeypatch.setenv("SOURCES__TEAMUP__PROVIDER_ID", "1,2,3")
+
+    class Steps(Recording):
+        def __init__(self) -> None:
+            super().__init__()
+            self.shown: list[list[int | None]] = []
+
+        def _start(self, step: str) -> None:
+            self.counters = {}
+
+        def _stop(self) -> None:
+            if "providers" in self.counters:
+                self.shown.append(self.counters["providers"])
+
+    collector = Steps()
+    summary = runs.load(progress=collector)
+    assert collector.shown == [[0, 3], [1, 3], [2, 3]]
+    assert summary.providers_done == summary.providers_expected == 3
+    assert "3 of 3 providers committed" in summary.line()

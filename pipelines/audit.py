@@ -1,0 +1,258 @@
+"""The rolling audit: each night, the months verified least recently re-fetched and compared."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+import dlt
+
+from sources.teamup import RunStats, existing_tables, teamup_source
+from sources.teamup.exactness.audit import TableDrift, choose_months, diff_rows, nightly_budget
+from sources.teamup.exactness.fetch_plan import pages
+from sources.teamup.exactness.partitions import partition_key
+from sources.teamup.refresh.warehouse import SqlWarehouse
+
+from .exceptions import ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+AUDIT_TABLE = "audit_log"  # per provider and due month: when it was last audited, and drift
+CYCLE_SETTING = "teamup_etl.audit_cycle_nights"  # TEAMUP_ETL__AUDIT_CYCLE_NIGHTS
+CEILING_SETTING = "teamup_etl.audit_max_requests"  # TEAMUP_ETL__AUDIT_MAX_REQUESTS
+DEFAULT_CYCLE_NIGHTS = 30
+# Two and a half minutes at TeamUp's 250 a minute: above a 300,000-invoice studio's share
+# (about 200), so the ceiling only binds on much larger histories, which then take longer.
+DEFAULT_MAX_REQUESTS = 600
+DLT_COLUMNS = ("_dlt_load_id", "_dlt_id")
+AUDIT_DDL = """
+create table if not exists {table} (
+    provider_id bigint not null,
+    due_month date not null,
+    audited_at timestamptz not null,
+    rows_differed bigint not null
+)
+"""
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    cycle_nights: int  # 0: no audit
+    max_requests: int
+
+    @classmethod
+    def configured(cls) -> AuditSettings:
+        values = []
+        for setting, default in (
+            (CYCLE_SETTING, DEFAULT_CYCLE_NIGHTS),
+            (CEILING_SETTING, DEFAULT_MAX_REQUESTS),
+        ):
+            value: Any = dlt.config.get(setting)
+            try:
+                number = default if value is None else int(value)
+            except (TypeError, ValueError):
+                number = -1
+            if number < 0:
+                name = setting.split(".")[1]
+                raise ConfigurationError(
+                    f"TEAMUP_ETL__{name.upper()} ([teamup_etl] {name}) must be a whole number"
+                    f" of 0 or more, not {value!r}"
+                )
+            values.append(number)
+        return cls(*values)
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """One provider's audit of one night: the months re-fetched, at what cost, what differed."""
+
+    months: tuple[date, ...]
+    requests: int
+    drift: tuple[TableDrift, ...]
+
+    @property
+    def rows_differed(self) -> int:
+        return sum(table.rows for table in self.drift)
+
+    def detail(self) -> str | None:
+        return "; ".join(str(table) for table in self.drift) or None
+
+
+def audit_provider(
+    pipeline: dlt.Pipeline,
+    provider: int,
+    source_options: dict[str, Any],
+    settings: AuditSettings,
+    settled_since: datetime,
+) -> AuditResult | None:
+    """Re-fetch this night's months whole (a load of their own, the watermark left) and
+    compare them row by row with what the warehouse held. Rows of invoices stamped at or
+    after `settled_since` (the night's load began then) changed in TeamUp meanwhile: not
+    drift. None when there is nothing to audit (the audit is off, or nothing is loaded)."""
+    if settings.cycle_nights == 0:
+        return None
+    with pipeline.sql_client() as client:
+        costs = _month_costs(client, provider)
+        audited = _last_audited(client, provider)
+    months = choose_months(
+        costs, audited, nightly_budget(costs, settings.cycle_nights, settings.max_requests)
+    )
+    if not months:
+        return None
+    before = _snapshot(pipeline, provider, months)
+    stats = RunStats()
+    # dlt types SqlClientBase.__exit__'s arguments without None (see providers.py)
+    open_client = cast(Callable[[], AbstractContextManager[Any]], pipeline.sql_client)
+    source = teamup_source(
+        months=months, warehouse=SqlWarehouse(open_client), stats=stats, **source_options
+    )
+    pipeline.run(source)
+    after = _snapshot(pipeline, provider, months)
+    drift = _compare(before, after, settled_since)
+    result = AuditResult(tuple(months), stats.requests, drift)
+    _record(pipeline, provider, result)
+    if drift:
+        logger.warning("audit of provider %s found drift: %s", provider, result.detail())
+    return result
+
+
+def _month_costs(client: Any, provider: int) -> dict[date, int]:
+    """Each loaded due month's requests to re-fetch whole: its grouped rows' pages and its
+    invoices' pages."""
+    present = existing_tables(client, client.dataset_name)
+    costs: dict[date, int] = {}
+    for table in ("invoices_grouped", "invoices"):
+        if table not in present:
+            continue
+        rows = client.execute_sql(
+            f"select due_month, count(*) from {client.make_qualified_table_name(table)} "
+            "where provider_id = %s group by due_month",
+            provider,
+        )
+        for month, count in rows:
+            costs[month] = costs.get(month, 0) + pages(int(count))
+    return costs
+
+
+def _last_audited(client: Any, provider: int) -> dict[date, str]:
+    if AUDIT_TABLE not in existing_tables(client, client.dataset_name):
+        return {}
+    rows = client.execute_sql(
+        f"select due_month, max(audited_at) from {client.make_qualified_table_name(AUDIT_TABLE)}"
+        " where provider_id = %s group by due_month",
+        provider,
+    )
+    return {month: at.astimezone(UTC).isoformat() for month, at in rows}
+
+
+Snapshot = dict[str, dict[Any, dict[str, Any]]]
+
+
+def _snapshot(pipeline: dlt.Pipeline, provider: int, months: list[date]) -> Snapshot:
+    """The audited months' rows of the three tables, by key, without dlt's columns."""
+    found: Snapshot = {}
+    with pipeline.sql_client() as client:
+        present = existing_tables(client, client.dataset_name)
+        where = "provider_id = %s and due_month in (select unnest(cast(%s as date[])))"
+        for table, key in (("invoices", "id"), ("invoices_grouped", "group_key")):
+            found[table] = (
+                _rows(client, table, key, where, provider, months) if table in present else {}
+            )
+        customers = sorted(
+            {row["customer_id"] for row in found["invoices_grouped"].values()}
+            | {row["customer_id"] for row in found["invoices"].values()} - {None}
+        )
+        found["customers"] = (
+            _rows(
+                client,
+                "customers",
+                "id",
+                "provider_id = %s and id in (select unnest(cast(%s as bigint[])))",
+                provider,
+                customers,
+            )
+            if "customers" in present and customers
+            else {}
+        )
+    return found
+
+
+def _rows(client: Any, table: str, key: str, where: str, *args: Any) -> dict[Any, dict]:
+    qualified = client.make_qualified_table_name(table)
+    with client.execute_query(f"select * from {qualified} where {where}", *args) as cursor:
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    found = {}
+    for row in rows:
+        values = {n: v for n, v in zip(names, row, strict=True) if n not in DLT_COLUMNS}
+        found[values[key]] = values
+    return found
+
+
+def _compare(before: Snapshot, after: Snapshot, since: datetime) -> tuple[TableDrift, ...]:
+    """What differed, table by table, leaving out what TeamUp stamped since the night began:
+    those invoices, their grouped partitions (before and after) and their customers."""
+    moved = [
+        row
+        for rows in (before["invoices"], after["invoices"])
+        for row in rows.values()
+        if row.get("updated_at") is not None and row["updated_at"] >= since
+    ]
+    ids = {row["id"] for row in moved}
+    # a grouping without the customer partitions by whole month ("*")
+    partitions = {
+        partition_key(row["provider_id"], row["due_month"], who)
+        for row in moved
+        for who in (row["customer_id"], None)
+    }
+    customers = {row["customer_id"] for row in moved}
+    groups = {
+        key
+        for rows in (before["invoices_grouped"], after["invoices_grouped"])
+        for key, row in rows.items()
+        if row.get("partition_key") in partitions
+    }
+    drift = (
+        diff_rows("invoices", before["invoices"], after["invoices"], ids),
+        diff_rows(
+            "invoices_grouped", before["invoices_grouped"], after["invoices_grouped"], groups
+        ),
+        diff_rows("customers", before["customers"], after["customers"], customers),
+    )
+    return tuple(table for table in drift if table.rows)
+
+
+def _record(pipeline: dlt.Pipeline, provider: int, result: AuditResult) -> None:
+    """When each month was audited, for the next night's choice (after the re-fetch loaded)."""
+    differed = {month: 0 for month in result.months}
+    for table in result.drift:
+        for month in table.months & differed.keys():
+            differed[month] += 1
+    now = datetime.now(UTC)
+    with pipeline.sql_client() as client:
+        audit = client.make_qualified_table_name(AUDIT_TABLE)
+        if AUDIT_TABLE not in existing_tables(client, client.dataset_name):
+            client.execute_sql(AUDIT_DDL.format(table=audit))
+        with client.begin_transaction():
+            client.execute_sql(
+                f"delete from {audit} where provider_id = %s "
+                "and due_month in (select unnest(cast(%s as date[])))",
+                provider,
+                list(result.months),
+            )
+            for month in result.months:
+                client.execute_sql(
+                    f"insert into {audit} values (%s, %s, %s, %s)",
+                    provider,
+                    month,
+                    now,
+                    differed[month],
+                )
+
+
+def months_of(drift: Iterable[TableDrift]) -> list[date]:
+    return sorted({month for table in drift for month in table.months})

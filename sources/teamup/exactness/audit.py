@@ -1,0 +1,83 @@
+"""The rolling audit's decisions: which months to re-fetch tonight, and what differed."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+# Requests a night's audit may spend beyond its share of a full reload: the share rounds
+# down to whole months, and a month's cost is estimated from the rows it held.
+HANDFUL = 5
+
+
+def nightly_budget(costs: Mapping[date, int], cycle_nights: int, ceiling: int | None) -> int:
+    """Requests one night's audit may spend: a `cycle_nights`-th of re-fetching every month
+    (so the cycle covers the whole history), plus a handful; never above `ceiling`."""
+    share = math.ceil(sum(costs.values()) / max(cycle_nights, 1)) + HANDFUL
+    return share if ceiling is None else min(share, ceiling)
+
+
+def choose_months(
+    costs: Mapping[date, int], audited: Mapping[date, str], budget: int
+) -> list[date]:
+    """The months verified least recently (never first, then the oldest audit; ties by
+    month), as many as fit the budget. `costs`: each loaded month's estimated requests;
+    `audited`: when each month was last audited (ISO timestamps, which sort as time)."""
+    order = sorted(costs, key=lambda month: (audited.get(month, ""), month))
+    chosen: list[date] = []
+    spent = 0
+    for month in order:
+        if spent + costs[month] > budget:
+            break  # in order, not the cheapest first: the oldest must not wait forever
+        chosen.append(month)
+        spent += costs[month]
+    return chosen
+
+
+@dataclass(frozen=True)
+class TableDrift:
+    """How one table's audited rows differed from what TeamUp has: rows added, gone or
+    changed, and the columns that changed."""
+
+    table: str
+    rows: int = 0
+    columns: frozenset[str] = field(default_factory=frozenset)
+    months: frozenset[date] = field(default_factory=frozenset)
+
+    def __str__(self) -> str:
+        shown = ", ".join(sorted(self.columns)) or "rows"
+        months = ", ".join(f"{m:%Y-%m}" for m in sorted(self.months))
+        return f"{self.table} {self.rows} rows ({shown}) in {months}"
+
+
+Row = Mapping[str, Any]
+
+
+def diff_rows(
+    table: str,
+    before: Mapping[Any, Row],
+    after: Mapping[Any, Row],
+    settled: Iterable[Any] = (),
+    month_of: str = "due_month",
+) -> TableDrift:
+    """Rows by key, before and after the audit's re-fetch. A key in `settled` changed in
+    TeamUp since the night's load began (stamped): not drift. A row only before is gone
+    (the `__deleted__` column), only after is new (`__added__`)."""
+    skip = set(settled)
+    rows, columns, months = 0, set(), set()
+    for key in (before.keys() | after.keys()) - skip:
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        rows += 1
+        if old is None or new is None:
+            columns.add("__added__" if old is None else "__deleted__")
+        else:
+            columns |= {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
+        for row in (old, new):
+            if row is not None and row.get(month_of) is not None:
+                months.add(row[month_of])
+    return TableDrift(table, rows, frozenset(columns), frozenset(months))

@@ -1,0 +1,96 @@
+"""The rolling audit: a share of the history re-fetched each night, compared, and repaired."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from pipelines.check import check
+from sources.teamup.exactness.audit import HANDFUL
+from tests.support.changes import random_change
+
+CYCLE = 3
+
+
+@pytest.fixture
+def audited(make_harness, monkeypatch):
+    """A settled warehouse whose audit covers the history in CYCLE nights."""
+    harness = make_harness(invoices=600, audit=True)
+    monkeypatch.setenv("TEAMUP_ETL__AUDIT_CYCLE_NIGHTS", str(CYCLE))
+    harness.sandbox.log.clear()
+    harness.load()
+    harness.full_requests = harness.sandbox.log.count()  # a full reload's cost, as counted
+    harness.later(minutes=60)
+    return harness
+
+
+def audited_months(harness) -> set:
+    return {m for (m,) in harness.query("select due_month from teamup.audit_log")}
+
+
+def loaded_months(harness) -> set:
+    return {m for (m,) in harness.query("select distinct due_month from teamup.invoices_grouped")}
+
+
+def test_with_nothing_broken_the_audit_covers_the_history_in_its_cycle_and_finds_nothing(
+    audited,
+):
+    rng = random.Random(5)
+    budget = math.ceil(audited.full_requests / CYCLE) + HANDFUL
+    for _night in range(CYCLE):
+        for _ in range(4):
+            random_change(audited.sandbox, rng)
+        audited.later(minutes=600)
+        summary = audited.load()
+        assert summary.audit_months > 0 and summary.drift == []
+        assert summary.audit_requests <= budget  # a CYCLE-th of a full reload, plus a handful
+        assert "no drift" in summary.line()
+        audited.assert_exact()
+    assert audited_months(audited) >= loaded_months(audited)
+    assert check().ok
+
+
+def _nights_until_drift(harness, nights: int = CYCLE):
+    for night in range(1, nights + 1):
+        harness.later(minutes=600)
+        summary = harness.load()
+        if summary.drift:
+            return night, summary
+    pytest.fail(f"the audit found nothing in {nights} nights")
+
+
+def test_a_change_teamup_did_not_stamp_is_found_repaired_and_failed_in_check(audited):
+    paid = next(
+        i
+        for i in sorted(audited.sandbox.invoices(), key=lambda i: i.id)
+        if i.status == "paid" and i.payment_processor_id == 1 and not i.is_credit_note
+    )
+    # The incremental cannot see it: no stamp, and the checksum's counts stay as they were.
+    audited.sandbox.change_without_stamp(paid.id, payment_processor_id=3)
+    night, summary = _nights_until_drift(audited)
+    assert night <= CYCLE
+    (found,) = summary.drift
+    assert "invoices " in found and "payment_processor" in found
+    assert f"{paid.due_date:%Y-%m}" in found
+    audited.assert_exact()  # repaired by the audit's re-fetch
+    report = check()
+    assert not report.ok
+    (failure,) = report.failures
+    assert failure.name == "audit" and "payment_processor" in failure.detail
+
+
+def test_a_rename_teamup_did_not_stamp_reaches_customers_within_the_cycle(audited):
+    customer = audited.sandbox.customers()[0]
+    audited.sandbox.rename_customer(customer.id, "Unstamped Name", stamp=False)
+    _night, summary = _nights_until_drift(audited, CYCLE + 1)
+    assert any("customers" in found and "name" in found for found in summary.drift)
+    audited.assert_exact()
+
+
+def test_the_audit_can_be_turned_off(audited, monkeypatch):
+    monkeypatch.setenv("TEAMUP_ETL__AUDIT_CYCLE_NIGHTS", "0")
+    audited.sandbox.log.clear()
+    summary = audited.load()
+    assert summary.audit_months == 0 and "audit" not in summary.line()
