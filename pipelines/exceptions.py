@@ -48,6 +48,10 @@ class RunInProgressError(TeamUpError):
     """Another run of the same pipeline holds its lock."""
 
 
+class ProbeFailedError(TeamUpError):
+    """`teamup-etl probe` found an assumption exactness depends on broken."""
+
+
 class CheckFailedError(TeamUpError):
     """`teamup-etl check` found the warehouse stale, inconsistent or suddenly changed."""
 
@@ -62,6 +66,7 @@ __all__ = [
     "MalformedResponseError",
     "ModelError",
     "NetworkError",
+    "ProbeFailedError",
     "ProvidersFailedError",
     "ReconciliationError",
     "RunInProgressError",

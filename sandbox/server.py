@@ -19,7 +19,7 @@ from .faults import Faults, LoggedRequest, RequestLog
 from .generate import build_store
 from .model import Customer, Invoice
 from .params import ParamError, group_params
-from .reports import REPORTS, ReportEngine, parse_query
+from .reports import REPORTS, Breaks, ReportEngine, parse_query
 from .store import UNSET, Store
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,11 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def breaks(self) -> Breaks:
+        """Switches that break one assumption of the pipeline each (see reports.Breaks)."""
+        return self.engine.breaks
 
     # -- test hooks (each stamps updated_at with the clock's now) -------------------------------
 
@@ -303,6 +308,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(reply.body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _respond
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]
+        if not sandbox.breaks.no_date_header:
+            super().send_response(code, message)
+            return
+        # http.server's own, without the Date header (a broken assumption, for the probe)
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         # The Date header tells the sandbox clock, as TeamUp's tells its own: clients may

@@ -50,7 +50,7 @@ class TableDrift:
     def __str__(self) -> str:
         shown = ", ".join(sorted(self.columns)) or "rows"
         months = ", ".join(f"{m:%Y-%m}" for m in sorted(self.months))
-        return f"{self.table} {self.rows} rows ({shown}) in {months}"
+        return f"{self.table} {self.rows} rows ({shown})" + (f" in {months}" if months else "")
 
 
 Row = Mapping[str, Any]

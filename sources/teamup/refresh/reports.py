@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
@@ -24,6 +25,8 @@ from ..settings import (
     PARTITION_MONTH_COLUMNS,
 )
 from .batches import Batch
+
+logger = logging.getLogger(__name__)
 
 INVOICE_COLUMNS = (
     "id",
@@ -116,6 +119,12 @@ class GroupedReport:
         counts: Counter = Counter()
         for row in result.rows:
             counts[(row_month(row), row.get("status"))] += row_count(row)
+        if result.server_time is None:
+            # The window would end at this machine's clock: exact only while it agrees with
+            # TeamUp's (teamup-etl probe checks it; the rolling audit repairs what it costs).
+            logger.warning(
+                "TeamUp sent no Date header: the run's window ends at this machine's clock"
+            )
         return Checksum(counts, result.server_time or datetime.now(UTC))
 
     def discover(self, window: Window) -> dict[date, set]:

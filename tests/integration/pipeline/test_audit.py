@@ -94,3 +94,30 @@ def test_the_audit_can_be_turned_off(audited, monkeypatch):
     audited.sandbox.log.clear()
     summary = audited.load()
     assert summary.audit_months == 0 and "audit" not in summary.line()
+
+
+def test_without_a_date_header_a_skewed_clock_is_repaired_by_the_audit(audited):
+    """No Date header: the window ends at this machine's clock, days ahead of the sandbox's,
+    so a stamped rename falls before the watermark; the audit finds and repairs it."""
+    audited.sandbox.breaks.no_date_header = True
+    audited.load()  # the watermark now follows this machine's clock
+    customer = audited.sandbox.customers()[0]
+    audited.sandbox.rename_customer(customer.id, "Renamed Behind The Watermark")
+    night, summary = _nights_until_drift(audited, CYCLE + 1)
+    assert any("customers" in found and "name" in found for found in summary.drift)
+    assert not check().ok
+    for _ in range(night, CYCLE + 1):  # the rename's other months, each in its turn
+        audited.later(minutes=600)
+        audited.load()
+    audited.assert_exact()
+
+
+def test_reports_that_disagree_fail_the_reconciliation_not_the_audit(audited):
+    audited.sandbox.breaks.grouped_drops_credit_notes = True
+    for _night in range(CYCLE):
+        audited.later(minutes=600)
+        summary = audited.load()
+        assert summary.drift == []  # each table is exact to its own report
+    assert summary.mismatched_months  # the two reports no longer agree
+    failures = {failure.name for failure in check().failures}
+    assert failures == {"reconciliation"}

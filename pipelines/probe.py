@@ -1,0 +1,278 @@
+"""`teamup-etl probe`: a few read-only requests that check what the pipeline assumes of TeamUp."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
+from typing import Any
+
+import dlt
+from dlt.common.configuration import known_sections
+from dlt.common.configuration.inject import with_config
+
+from sources.teamup import parse_provider_ids
+from sources.teamup.api.client import ReportClient
+from sources.teamup.settings import DEFAULT_BASE_URL, PAGE_SIZE
+
+logger = logging.getLogger(__name__)
+
+HOLDS, BROKEN, UNKNOWN = "holds", "does not hold", "cannot tell"
+GROUPED, INVOICES = "reports/invoices.grouped/data", "reports/invoices/data"
+MONTH = ["due_date_year", "due_date_month"]
+CLOCK_TOLERANCE = timedelta(seconds=60)
+RECENT_MONTHS = 3  # months whose counts the two reports are compared on
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One assumption: whether it holds, what was seen, and what the pipeline does about it."""
+
+    name: str
+    verdict: str
+    seen: str
+    meaning: str
+    critical: bool  # exactness depends on it: a probe that finds it broken exits non-zero
+
+    def line(self) -> str:
+        return f"{self.verdict:<13} {self.name}: {self.seen}. {self.meaning}"
+
+
+@dataclass
+class ProbeReport:
+    findings: list[Finding] = field(default_factory=list)
+    requests: int = 0
+    provider: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.critical and f.verdict == BROKEN for f in self.findings)
+
+    @property
+    def broken(self) -> list[Finding]:
+        return [f for f in self.findings if f.critical and f.verdict == BROKEN]
+
+    def text(self) -> str:
+        whose = f"provider {self.provider}" if self.provider is not None else "the token's"
+        lines = [f.line() for f in self.findings]
+        lines.append(
+            f"{len(self.findings)} assumptions checked with {self.requests} read-only "
+            f"requests ({whose}); the token is never shown"
+        )
+        return "\n".join(lines)
+
+
+class _Api:
+    """One GET at a time through the pipeline's own client (auth, provider header, retries)."""
+
+    def __init__(self, client: ReportClient) -> None:
+        self.client = client
+        self.last: Any = None
+
+    def get(self, endpoint: str, **params: Any) -> dict[str, Any]:
+        params.setdefault("format", "json")
+        self.last = self.client.rest.get(endpoint, params=params)
+        self.last.raise_for_status()
+        body = self.last.json()
+        if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
+            raise ValueError("not the documented JSON: no rows")
+        return body
+
+    def ids(self, **params: Any) -> list[int]:
+        body = self.get(INVOICES, columns=["id"], **params)
+        return [row["id"] for row in body["rows"]]
+
+
+@with_config(sections=(known_sections.SOURCES, "teamup", "teamup"))
+def probe(
+    api_token: str = dlt.secrets.value,
+    base_url: str = DEFAULT_BASE_URL,
+    auth_scheme: str = "Token",
+    provider_id: str | None = None,
+) -> ProbeReport:
+    """Check each assumption against the configured account (the first provider of a
+    franchise); a failure of one request makes its assumption `cannot tell`."""
+    pid = parse_provider_ids(provider_id)[0]
+    client = ReportClient(base_url, api_token, auth_scheme, pid)
+    api, report = _Api(client), ProbeReport(provider=pid)
+    first = _check(report, "the token and auth scheme", True, lambda: _auth(api, auth_scheme))
+    if first.verdict == HOLDS:
+        for name, critical, check in CHECKS:
+            _check(report, name, critical, partial(check, api, pid))
+    report.requests = client.requests_made
+    return report
+
+
+def _check(
+    report: ProbeReport, name: str, critical: bool, run: Callable[[], tuple[str, str, str]]
+) -> Finding:
+    try:
+        verdict, seen, meaning = run()
+    except Exception as error:  # one request failing leaves that one assumption open
+        logger.debug("probe of %s failed", name, exc_info=True)
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        seen = f"the request failed ({status or type(error).__name__})"
+        verdict, meaning = UNKNOWN, "run the probe again; a load would fail the same way"
+        if name == "the token and auth scheme" and status in (401, 403):
+            verdict, meaning = BROKEN, "every load fails (exit 3): check the token and scheme"
+    finding = Finding(name, verdict, seen, meaning, critical)
+    report.findings.append(finding)
+    return finding
+
+
+def _auth(api: _Api, scheme: str) -> tuple[str, str, str]:
+    api.get(INVOICES, columns=["id"], limit=1)
+    return HOLDS, f"the {scheme} scheme is accepted", "loads authenticate this way"
+
+
+def _provider(api: _Api, pid: int | None) -> tuple[str, str, str]:
+    if pid is None:
+        return UNKNOWN, "no provider_id set", "the token's only provider is loaded (as 0)"
+    api.get(INVOICES, columns=["id"], limit=1)
+    return HOLDS, f"TeamUp-Provider-ID {pid} accepted", "each provider's rows are tagged"
+
+
+def _json(api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    api.get(INVOICES, columns=["id"], limit=1)
+    kind = api.last.headers.get("Content-Type", "")
+    verdict = HOLDS if "json" in kind else BROKEN
+    return verdict, f"Content-Type {kind or 'none'}", "pages are read as JSON, nothing else"
+
+
+def _count_type(api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    body = api.get(GROUPED, columns=[*MONTH, "count"], limit=1)
+    values = [row.get("count") for row in body["rows"]]
+    ok = isinstance(body.get("total"), int) and all(
+        isinstance(v, int) or (isinstance(v, str) and v.isdigit()) for v in values
+    )
+    shown = f"total {type(body.get('total')).__name__}, count {[type(v).__name__ for v in values]}"
+    return (HOLDS if ok else BROKEN), shown, "counts are read as whole numbers"
+
+
+def _total_stable(api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    totals = [
+        api.get(INVOICES, columns=["id"], sort=["id"], limit=2, offset=n)["total"] for n in (0, 2)
+    ]
+    verdict = HOLDS if totals[0] == totals[1] else BROKEN
+    return (
+        verdict,
+        f"total {totals[0]} then {totals[1]}",
+        "a query whose total moves is asked again",
+    )
+
+
+def _sort_ties(api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    params = {"columns": [*MONTH, "status", "count"], "sort": ["due_date_year"], "limit": 50}
+    first, second = (api.get(GROUPED, **params)["rows"] for _ in range(2))
+    years = [row.get("due_date_year") for row in first]
+    ordered = years == sorted(years, key=lambda y: int(y))
+    stable = first == second
+    verdict = HOLDS if ordered and stable else BROKEN
+    seen = f"sorted {'yes' if ordered else 'no'}, ties in the same order twice {stable}"
+    return verdict, seen, "not relied on for exactness: every query sorts on all its columns"
+
+
+def _page_size(api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    body = api.get(INVOICES, columns=["id"], sort=["id"], limit=PAGE_SIZE)
+    expected = min(body["total"], PAGE_SIZE)
+    verdict = HOLDS if len(body["rows"]) == expected else BROKEN
+    seen = f"{len(body['rows'])} rows for limit={PAGE_SIZE} (total {body['total']})"
+    return verdict, seen, "pages are asked for by offset, this many at a time"
+
+
+def _customers_filter(api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    rows = api.get(GROUPED, columns=["customer_id", "count"], limit=1)["rows"]
+    if not rows:
+        return UNKNOWN, "no invoices", "changed customers are fetched with this filter"
+    who = rows[0]["customer"]["id"]
+    found = api.get(GROUPED, columns=["customer_id", "count"], customers=[who])["rows"]
+    ok = bool(found) and all(row["customer"]["id"] == who for row in found)
+    seen = f"customers={who} gave {len(found)} rows, all that customer's: {ok}"
+    return (HOLDS if ok else BROKEN), seen, "changed customers are fetched with this filter"
+
+
+def _id_gt(api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    top = api.ids(sort=["-id"], limit=1)
+    if not top:
+        return UNKNOWN, "no invoices", "deleted invoices are searched for by id"
+    invoices = api.get(INVOICES, columns=["id"], id_gt=top[0], limit=1)["total"]
+    grouped = api.get(GROUPED, columns=[*MONTH, "count"], id_gt=top[0])["rows"]
+    ok = invoices == 0 and not grouped
+    seen = f"above the highest id: {invoices} invoices, {len(grouped)} grouped rows"
+    meaning = "deleted invoices are found by id; if not, their months are re-fetched whole"
+    return (HOLDS if ok else BROKEN), seen, meaning
+
+
+def _updated_at(api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    rows = api.get(INVOICES, columns=["id", "updated_at"], sort=["-id"], limit=1)["rows"]
+    if not rows:
+        return UNKNOWN, "no invoices", "each night reads the changes since the watermark"
+    invoice, stamp = rows[0]["id"], datetime.fromisoformat(rows[0]["updated_at"])
+    zones = [stamp.astimezone(UTC), stamp.astimezone(UTC).astimezone(_PLUS_FIVE)]
+    found = [
+        # the newest invoice overall is the newest of those stamped then: one row suffices
+        invoice
+        in api.ids(
+            updated_at_gte=s.isoformat(), updated_at_lte=s.isoformat(), sort=["-id"], limit=1
+        )
+        for s in zones
+    ]
+    seen = f"an invoice stamped {stamp.isoformat()} found at both bounds: {found}"
+    return (HOLDS if all(found) else BROKEN), seen, "each night reads [watermark, now] inclusive"
+
+
+def _clock(api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    api.get(INVOICES, columns=["id"], limit=1)
+    header = api.last.headers.get("Date")
+    if not header:
+        return BROKEN, "no Date header", "the pipeline would take this machine's clock instead"
+    skew = email.utils.parsedate_to_datetime(header) - datetime.now(UTC)
+    verdict = HOLDS if abs(skew) <= CLOCK_TOLERANCE else BROKEN
+    seen = f"Date header {skew.total_seconds():+.0f}s from this machine's clock"
+    return verdict, seen, "the run's window ends at TeamUp's clock, from this header"
+
+
+def _reports_agree(api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    body = api.get(GROUPED, columns=[*MONTH, "count"], sort=["-due_date_year", "-due_date_month"])
+    months = body["rows"][:RECENT_MONTHS]
+    differ = []
+    for row in months:
+        year, month = int(row["due_date_year"]), int(row["due_date_month"])
+        first = datetime(year, month, 1).date()
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        listed = api.get(
+            INVOICES, columns=["id"], limit=1, due_date_gte=str(first), due_date_lte=str(last)
+        )["total"]
+        if listed != int(row["count"]):
+            differ.append(f"{first:%Y-%m} grouped {row['count']}, listed {listed}")
+    seen = "; ".join(differ) or f"the same counts in the {len(months)} latest due months"
+    return (BROKEN if differ else HOLDS), seen, "both tables are reconciled per due month"
+
+
+def _stamps(_api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    return (
+        UNKNOWN,
+        "read-only requests cannot change a customer or an invoice",
+        "the rolling audit checks it every night (docs/operations.md#the-rolling-audit)",
+    )
+
+
+_PLUS_FIVE = timezone(timedelta(hours=5))  # the same instant written with another offset
+
+CHECKS: tuple[tuple[str, bool, Callable[[_Api, int | None], tuple[str, str, str]]], ...] = (
+    ("the provider header", False, _provider),
+    ("format=json honoured", True, _json),
+    ("total and count are whole numbers", True, _count_type),
+    ("total stable across pages", True, _total_stable),
+    ("sort honoured, ties in a stable order", False, _sort_ties),
+    ("the page size", True, _page_size),
+    ("the customers filter", True, _customers_filter),
+    ("id_gt on both reports", False, _id_gt),
+    ("updated_at filters inclusive and zone-aware", True, _updated_at),
+    ("the Date header is TeamUp's clock", True, _clock),
+    ("both reports count the same invoices", True, _reports_agree),
+    ("changes stamp updated_at (renames included)", False, _stamps),
+)

@@ -1,0 +1,71 @@
+"""`teamup-etl probe`: each broken assumption named, the critical ones failing, few requests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.support.cli import etl
+
+# switch of sandbox.breaks -> (the probe's line for it, whether exactness depends on it)
+BROKEN = {
+    "unstable_ties": ("sort honoured, ties in a stable order", False),
+    "grouped_ignores_id_gt": ("id_gt on both reports", False),
+    "no_date_header": ("the Date header is TeamUp's clock", True),
+    "grouped_drops_credit_notes": ("both reports count the same invoices", True),
+}
+MAX_REQUESTS = 25
+
+
+@pytest.fixture
+def harness(make_harness):
+    """A sandbox whose clock is this machine's: the probe compares TeamUp's Date header
+    with the local clock (the other tests' sandboxes live on a fixed date)."""
+    return make_harness(now=datetime.now(UTC))
+
+
+def lines(result) -> dict[str, str]:
+    """The verdict of each assumption the probe printed."""
+    found = {}
+    for line in result.stdout.splitlines()[:-1]:
+        verdict = next(v for v in ("holds", "does not hold", "cannot tell") if line.startswith(v))
+        found[line[len(verdict) :].strip().split(":")[0]] = verdict
+    return found
+
+
+def test_with_nothing_broken_every_checkable_assumption_holds(harness):
+    result = etl("probe", cwd=harness.workdir)
+    assert result.returncode == 0, result.stderr
+    verdicts = lines(result)
+    assert "does not hold" not in verdicts.values()
+    assert verdicts["changes stamp updated_at (renames included)"] == "cannot tell"
+    assert sum(v == "holds" for v in verdicts.values()) >= 10
+    requests = harness.sandbox.log.count()
+    assert requests <= MAX_REQUESTS
+    assert f"with {requests} read-only requests" in result.stdout  # says what it cost
+    assert harness.sandbox.token not in result.stdout + result.stderr
+    assert not harness.database.exists()  # read-only: no warehouse made
+
+
+@pytest.mark.parametrize("switch", sorted(BROKEN))
+def test_each_broken_assumption_is_named(harness, switch):
+    setattr(harness.sandbox.breaks, switch, True)
+    result = etl("probe", cwd=harness.workdir)
+    name, critical = BROKEN[switch]
+    verdicts = lines(result)
+    assert verdicts[name] == "does not hold", result.stdout
+    assert [n for n, v in verdicts.items() if v == "does not hold"] == [name]
+    if critical:
+        assert result.returncode == 11
+        assert result.stderr.strip().startswith("teamup-etl: error: probe: " + name)
+    else:
+        assert result.returncode == 0, result.stderr
+
+
+def test_a_rejected_token_is_a_broken_assumption_and_nothing_else_is_asked(harness, monkeypatch):
+    monkeypatch.setenv("SOURCES__TEAMUP__API_TOKEN", "not-the-token-5521")
+    result = etl("probe", cwd=harness.workdir)
+    assert result.returncode == 11
+    assert lines(result) == {"the token and auth scheme": "does not hold"}
+    assert "not-the-token-5521" not in result.stdout + result.stderr
