@@ -12,7 +12,7 @@ LOCK_VENV := .venv-lock
 PIP_TOOLS_VERSION := 7.6.2
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock test lint typecheck format sandbox demo load backfill models status check report bench clean
+.PHONY: help install lock test lint typecheck format sandbox demo load backfill models status check probe report bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ status: $(STAMP) ## watermarks, last runs and rows per table
 
 check: $(STAMP) ## freshness, reconciliation, row-count jumps: non-zero exit when one fails
 	$(BIN)/teamup-etl check
+
+probe: $(STAMP) ## check, read-only, what the pipeline assumes of the configured TeamUp account
+	$(BIN)/teamup-etl probe
 
 REPORT ?= teamup_report.html
 report: $(STAMP) ## write the revenue report, one offline HTML file: make report REPORT=path.html
