@@ -143,7 +143,9 @@ def check_last_run(client: Any) -> CheckResult:
 def check_freshness(client: Any, max_age: timedelta, now: datetime) -> CheckResult:
     """The stalest provider's last successful load: one failing every night goes stale."""
     limit = f"limit {_hours(max_age)}"
-    providers: list[int | None] = list(providers_seen(client)) or [None]
+    # The providers the newest load ran: one taken out of provider_id is no longer awaited.
+    ran = {run.provider_id for run in last_invocation(client, command="load")}
+    providers: list[int | None] = [*sorted(p for p in ran if p is not None)] or [None]
     latest: dict[int | None, datetime] = {}
     for provider in providers:
         runs = last_runs(client, limit=1, outcome="succeeded", command="load", provider_id=provider)

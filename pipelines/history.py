@@ -189,13 +189,13 @@ def last_runs(
     return [RunRecord(*_plain(row)) for row in rows]
 
 
-def last_invocation(client: Any) -> list[RunRecord]:
-    """Every row of the newest teamup-etl command that recorded any."""
-    newest = last_runs(client, limit=1)
+def last_invocation(client: Any, command: str | None = None) -> list[RunRecord]:
+    """Every row of the newest teamup-etl command (of this kind) that recorded any."""
+    newest = last_runs(client, limit=1, command=command)
     if not newest:
         return []
     invocation = newest[0].invocation
-    recent = last_runs(client, limit=10_000)
+    recent = last_runs(client, limit=10_000, command=command)
     return [run for run in recent if run.invocation == invocation]
 
 

@@ -72,3 +72,19 @@ def test_a_rejected_token_stops_the_run_at_the_first_provider(franchise):
     assert_one_line_error(result, "TeamUp rejected the API token")
     assert {e.info.provider_id for e in franchise.sandbox.log.requests()} == {"1"}
     assert franchise.watermarks() == {}
+
+
+def test_check_follows_the_providers_the_last_load_ran(franchise, monkeypatch):
+    from pipelines.check import check
+
+    franchise.sandbox.faults.fail(when=provider_two, times=None, status=503)
+    with pytest.raises(ProvidersFailedError):
+        franchise.load()
+    report = check()
+    assert {f.name for f in report.failures} == {"last run", "freshness"}
+    assert "provider 2" in report.reason()
+    # Provider 2 taken out of the configuration: no longer awaited.
+    monkeypatch.setenv("SOURCES__TEAMUP__PROVIDER_ID", "1,3")
+    franchise.later()
+    franchise.load()
+    assert check().ok, check().text()
