@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import psycopg2
@@ -17,56 +16,47 @@ MAJOR = 15
 PROTOCOL_3 = 196608
 
 
-@pytest.fixture(scope="module")
-def server() -> str:
-    return postgres.available_server()
-
-
-@pytest.fixture
-def database(server: str) -> Iterator[str]:
-    dsn = postgres.create_database(server)
-    yield dsn
-    postgres.drop_database(dsn)
-
-
 def scalar(dsn: str, query: str, *args: object) -> object:
     with postgres.connect(dsn) as connection, connection.cursor() as cursor:
         cursor.execute(query, args)
         return cursor.fetchone()[0]
 
 
-def test_the_server_answers_with_its_version(server: str):
-    version = scalar(server, "select version()")
+def test_the_server_answers_with_its_version(postgres_server: str):
+    version = scalar(postgres_server, "select version()")
     assert str(version).startswith(f"PostgreSQL {MAJOR}."), version
-    assert scalar(server, "show fsync") == "off"
+    assert scalar(postgres_server, "show fsync") == "off"
 
 
-def test_a_created_database_is_empty_and_is_dropped_even_while_connected(server: str):
-    dsn = postgres.create_database(server)
+def test_a_created_database_is_empty_and_is_dropped_even_while_connected(postgres_server: str):
+    dsn = postgres.create_database(postgres_server)
     name = postgres.database_of(dsn)
     assert scalar(dsn, "select current_database()") == name
     tables = "select count(*) from pg_class where relnamespace = 'public'::regnamespace"
     assert scalar(dsn, tables) == 0
     with postgres.connect(dsn):
         postgres.drop_database(dsn)
-    assert scalar(server, "select count(*) from pg_database where datname = %s", name) == 0
+    assert scalar(postgres_server, "select count(*) from pg_database where datname = %s", name) == 0
     with pytest.raises(psycopg2.OperationalError, match="does not exist"):
         scalar(dsn, "select 1")
 
 
-def test_only_databases_create_database_made_are_dropped_or_disconnected(server: str):
+def test_only_databases_create_database_made_are_dropped_or_disconnected(postgres_server: str):
     for helper in (postgres.drop_database, postgres.terminate_connections):
         with pytest.raises(ValueError, match="not made by create_database"):
-            helper(postgres.with_database(server, "postgres"))
+            helper(postgres.with_database(postgres_server, "postgres"))
 
 
-def test_terminated_connections_fail_and_new_ones_succeed(database: str):
-    with postgres.connect(database) as first, postgres.connect(database) as second:
-        assert postgres.terminate_connections(database) == 2
+def test_terminated_connections_fail_and_new_ones_succeed(postgres_database: str):
+    with (
+        postgres.connect(postgres_database) as first,
+        postgres.connect(postgres_database) as second,
+    ):
+        assert postgres.terminate_connections(postgres_database) == 2
         for connection in (first, second):
             with pytest.raises(psycopg2.OperationalError), connection.cursor() as cursor:
                 cursor.execute("select 1")
-    assert scalar(database, "select 1") == 1
+    assert scalar(postgres_database, "select 1") == 1
 
 
 def first_reply(port: int, source: str) -> tuple[bytes, dict[str, str]]:
@@ -94,16 +84,16 @@ def receive(client: socket.socket, size: int) -> bytes:
     return data
 
 
-def test_the_server_admits_127_0_0_1_and_refuses_any_other_address(server: str):
-    url = urlsplit(server)
+def test_the_server_admits_127_0_0_1_and_refuses_any_other_address(postgres_server: str):
+    url = urlsplit(postgres_server)
     if url.hostname != "127.0.0.1" or url.port is None:
-        pytest.skip(f"not a server of .ci/postgres on 127.0.0.1: {server}")
-    assert scalar(server, "show listen_addresses") == "127.0.0.1"
+        pytest.skip(f"not a server of .ci/postgres on 127.0.0.1: {postgres_server}")
+    assert scalar(postgres_server, "show listen_addresses") == "127.0.0.1"
     hosts = (
         "select array_agg(distinct address || '/' || netmask) from pg_hba_file_rules "
         "where type <> %s"
     )
-    assert scalar(server, hosts, "local") == ["127.0.0.1/255.255.255.255"]
+    assert scalar(postgres_server, hosts, "local") == ["127.0.0.1/255.255.255.255"]
     # On Linux the rest of 127/8 reaches a 127.0.0.1 listener: a source pg_hba.conf has no line for.
     try:
         refused = first_reply(url.port, "127.0.0.2")
