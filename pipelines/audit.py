@@ -73,6 +73,7 @@ class AuditResult:
     months: tuple[date, ...]
     requests: int
     drift: tuple[TableDrift, ...]
+    load_ids: tuple[str, ...] = ()  # the re-fetch's own load
 
     @property
     def rows_differed(self) -> int:
@@ -110,10 +111,10 @@ def audit_provider(
     source = teamup_source(
         months=months, warehouse=SqlWarehouse(open_client), stats=stats, **source_options
     )
-    pipeline.run(source)
+    info = pipeline.run(source)
     after = _snapshot(pipeline, provider, months)
     drift = _compare(before, after, settled_since)
-    result = AuditResult(tuple(months), stats.requests, drift)
+    result = AuditResult(tuple(months), stats.requests, drift, tuple(info.loads_ids))
     _record(pipeline, provider, result)
     if drift:
         logger.warning("audit of provider %s found drift: %s", provider, result.detail())

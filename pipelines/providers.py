@@ -85,6 +85,8 @@ def load_providers(
         outcome = ProviderOutcome(provider, stats)
         try:
             info = pipeline.run(source)
+            # read now: the audit's own load below becomes the pipeline's last trace
+            outcome.rows_loaded = _rows_loaded(pipeline)
             mark = stats.watermarks.get(str(provider))
             if invocation.command == "load" and mark and str(provider) in stats.windows:
                 # an incremental night (not a first load): the audit's turn
@@ -94,14 +96,14 @@ def load_providers(
             outcome.error = unwrap(error, where)
             logger.info("provider %s failed: %s", provider, one_line(outcome.error))
         else:
-            outcome.rows_loaded = _rows_loaded(pipeline)
             logger.info(
                 "provider %s committed (%d of %d)", provider, done + 1, len(shared.providers)
             )
         outcomes.append(outcome)
         record = _provider_record(invocation, outcome, started_at, started)
         if outcome.error is None:
-            record.load_ids = ",".join(info.loads_ids)
+            audit_loads = outcome.audit.load_ids if outcome.audit else ()
+            record.load_ids = ",".join([*info.loads_ids, *audit_loads])
         _record(pipeline, record, outcome.error)
         if outcome.error is not None:
             outcome.error.recorded = True  # type: ignore[attr-defined]  # read by runs._run

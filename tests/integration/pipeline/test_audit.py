@@ -121,3 +121,23 @@ def test_reports_that_disagree_fail_the_reconciliation_not_the_audit(audited):
     assert summary.mismatched_months  # the two reports no longer agree
     failures = {failure.name for failure in check().failures}
     assert failures == {"reconciliation"}
+
+
+def test_a_nights_rows_and_loads_are_the_refreshs_with_the_audits_load_beside(audited, monkeypatch):
+    """rows written counts the refresh alone, as a night without the audit counts it; the
+    audit's load is listed with the night's load ids."""
+    monkeypatch.setenv("TEAMUP_ETL__AUDIT_CYCLE_NIGHTS", "0")
+    for _ in range(2):  # the first reads back what the fixture's load left in its overlap
+        audited.later(minutes=600)
+        without = audited.load()
+    monkeypatch.setenv("TEAMUP_ETL__AUDIT_CYCLE_NIGHTS", str(CYCLE))
+    audited.later(minutes=600)
+    night = audited.load()  # nothing changed in the sandbox either night
+    assert night.audit_months > 0
+    assert night.rows_loaded == without.rows_loaded
+    (written, load_ids), *_ = audited.query(
+        "select rows_written, load_ids from teamup.run_history order by started_at desc"
+    )
+    assert written == sum(without.rows_loaded.values())
+    loaded = {load_id for (load_id,) in audited.query("select load_id from teamup._dlt_loads")}
+    assert len(load_ids.split(",")) == 2 and set(load_ids.split(",")) <= loaded
