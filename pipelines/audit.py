@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -34,7 +35,7 @@ create table if not exists {table} (
     provider_id bigint not null,
     due_month date not null,
     audited_at timestamptz not null,
-    rows_differed bigint not null
+    tables_differed bigint not null  -- tables whose rows of the month differed: drift
 )
 """
 
@@ -96,22 +97,25 @@ def audit_provider(
     drift. None when there is nothing to audit (the audit is off, or nothing is loaded)."""
     if settings.cycle_nights == 0:
         return None
+    # dlt types SqlClientBase.__exit__'s arguments without None (see providers.py)
+    open_client = cast(Callable[[], AbstractContextManager[Any]], pipeline.sql_client)
+    known = SqlWarehouse(open_client)
+    costs = _month_costs(known, provider)
     with pipeline.sql_client() as client:
-        costs = _month_costs(client, provider)
         audited = _last_audited(client, provider)
     months = choose_months(
         costs, audited, nightly_budget(costs, settings.cycle_nights, settings.max_requests)
     )
     if not months:
+        known.close()
         return None
     before = _snapshot(pipeline, provider, months)
     stats = RunStats()
-    # dlt types SqlClientBase.__exit__'s arguments without None (see providers.py)
-    open_client = cast(Callable[[], AbstractContextManager[Any]], pipeline.sql_client)
-    source = teamup_source(
-        months=months, warehouse=SqlWarehouse(open_client), stats=stats, **source_options
-    )
-    info = pipeline.run(source)
+    source = teamup_source(months=months, warehouse=known, stats=stats, **source_options)
+    try:
+        info = pipeline.run(source)
+    finally:
+        known.close()  # the source closes it too, unless it never ran
     after = _snapshot(pipeline, provider, months)
     drift = _compare(before, after, settled_since)
     result = AuditResult(tuple(months), stats.requests, drift, tuple(info.loads_ids))
@@ -121,21 +125,15 @@ def audit_provider(
     return result
 
 
-def _month_costs(client: Any, provider: int) -> dict[date, int]:
+def _month_costs(known: SqlWarehouse, provider: int) -> dict[date, int]:
     """Each loaded due month's requests to re-fetch whole: its grouped rows' pages and its
     invoices' pages."""
-    present = existing_tables(client, client.dataset_name)
-    costs: dict[date, int] = {}
-    for table in ("invoices_grouped", "invoices"):
-        if table not in present:
-            continue
-        rows = client.execute_sql(
-            f"select due_month, count(*) from {client.make_qualified_table_name(table)} "
-            "where provider_id = %s group by due_month",
-            provider,
-        )
-        for month, count in rows:
-            costs[month] = costs.get(month, 0) + pages(int(count))
+    invoices: Counter[date] = Counter()
+    for (month, _status), count in known.invoice_month_status_counts(provider).items():
+        invoices[month] += count
+    costs = {month: pages(rows) for month, rows in known.month_rows(provider).items()}
+    for month, count in invoices.items():
+        costs[month] = costs.get(month, 0) + pages(count)
     return costs
 
 
@@ -229,7 +227,7 @@ def _compare(before: Snapshot, after: Snapshot, since: datetime) -> tuple[TableD
 
 def _record(pipeline: dlt.Pipeline, provider: int, result: AuditResult) -> None:
     """When each month was audited, for the next night's choice (after the re-fetch loaded)."""
-    differed = {month: 0 for month in result.months}
+    differed = {month: 0 for month in result.months}  # tables with drift in the month
     for table in result.drift:
         for month in table.months & differed.keys():
             differed[month] += 1
@@ -253,7 +251,3 @@ def _record(pipeline: dlt.Pipeline, provider: int, result: AuditResult) -> None:
                     now,
                     differed[month],
                 )
-
-
-def months_of(drift: Iterable[TableDrift]) -> list[date]:
-    return sorted({month for table in drift for month in table.months})
