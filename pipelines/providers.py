@@ -104,7 +104,7 @@ def load_providers(
         if outcome.error is None:
             audit_loads = outcome.audit.load_ids if outcome.audit else ()
             record.load_ids = ",".join([*info.loads_ids, *audit_loads])
-        _record(pipeline, record, outcome.error)
+        record_row(pipeline, record, outcome.error)
         if outcome.error is not None:
             outcome.error.recorded = True  # type: ignore[attr-defined]  # read by runs._run
             if stops_the_run(outcome.error):
@@ -141,17 +141,18 @@ def _provider_record(
     return record
 
 
-def _record(pipeline: dlt.Pipeline, record: RunRecord, failure: BaseException | None) -> None:
-    """Best effort for a failed provider: the history must not hide the failure it records,
-    and a warehouse that failed has nowhere to record it."""
+def record_row(pipeline: dlt.Pipeline, row: RunRecord, failure: BaseException | None) -> None:
+    """A run_history row; best effort for a failure (a provider's or the run's own): the
+    history must not hide the failure it records, and a warehouse that failed has nowhere
+    to record it."""
     if isinstance(failure, WarehouseError):
         logger.info("not recorded in %s: the warehouse itself failed", HISTORY_TABLE)
         return
     try:
         with pipeline.sql_client() as client:
-            record_run(client, record)
+            record_run(client, row)
     except Exception as error:
-        if record.succeeded:
+        if row.succeeded:
             raise
         logger.warning("could not record the failed run in %s: %s", HISTORY_TABLE, error)
 

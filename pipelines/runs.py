@@ -27,13 +27,18 @@ from .exceptions import (
     ConfigurationError,
     ProvidersFailedError,
     ReconciliationError,
-    WarehouseError,
 )
 from .failures import unwrap
-from .history import HISTORY_TABLE, record_mismatches, record_run
+from .history import record_mismatches
 from .lock import exclusive_run
 from .messages import one_line, redact
-from .providers import Invocation, ProviderOutcome, load_providers, prune_customers
+from .providers import (
+    Invocation,
+    ProviderOutcome,
+    load_providers,
+    prune_customers,
+    record_row,
+)
 from .reconcile import MonthMismatch, describe
 from .summary import RunSummary
 from .views import build_models, reconcile
@@ -161,18 +166,11 @@ def _warehouse(
 def _record_failure(
     pipeline: dlt.Pipeline, invocation: Invocation, failure: BaseException, started: float
 ) -> None:
-    """The run's own failure (no provider's): best effort, it must not hide the failure."""
-    if isinstance(failure, WarehouseError):
-        logger.info("not recorded in %s: the warehouse itself failed", HISTORY_TABLE)
-        return
+    """The run's own failure (no provider's)."""
     record = invocation.record(outcome="failed", error=redact(one_line(failure)))
     record.duration_seconds = round(time.monotonic() - started, 3)
     record.finished_at = datetime.now(UTC)
-    try:
-        with pipeline.sql_client() as client:
-            record_run(client, record)
-    except Exception as error:
-        logger.warning("could not record the failed run in %s: %s", HISTORY_TABLE, error)
+    record_row(pipeline, record, failure)
 
 
 def _record_mismatches(
