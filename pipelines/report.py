@@ -256,6 +256,3 @@ def _add_months(month: date, count: int) -> date:
 def _months_apart(first: date, last: date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month
 
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
