@@ -255,4 +255,3 @@ def _add_months(month: date, count: int) -> date:
 
 def _months_apart(first: date, last: date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month
-
