@@ -46,8 +46,8 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: $(STAMP) ## mypy on sources/ and pipelines/ (config: [tool.mypy] in pyproject.toml)
-	$(BIN)/mypy sources pipelines
+typecheck: $(STAMP) ## mypy on sources/, pipelines/ and sandbox/ (config: [tool.mypy] in pyproject.toml)
+	$(BIN)/mypy sources pipelines sandbox
 
 test: lint typecheck ## lint, type check, then the whole pytest suite
 	$(BIN)/pytest

@@ -176,7 +176,12 @@ def check_reconciliation(client: Any) -> CheckResult:
 def check_audit(client: Any) -> CheckResult:
     """The rolling audit of the newest command: drift means an assumption the nightly
     refresh relies on does not hold for this account (repaired, but it will recur)."""
-    rows = [run for run in last_invocation(client) if run.audit_months]
+    runs = last_invocation(client)
+    failed = [run for run in runs if run.audit_error]
+    if failed:
+        shown = "; ".join(f"provider {run.provider_id}: {run.audit_error}" for run in failed)
+        return CheckResult("audit", False, f"the audit failed (refreshes committed): {shown}")
+    rows = [run for run in runs if run.audit_months]
     if not rows:
         return CheckResult("audit", True, "no audit in the last run")
     drifted = [run for run in rows if run.audit_rows_differed]

@@ -36,8 +36,8 @@ class ReconciliationError(WarehouseError):
 
 
 class ProvidersFailedError(TeamUpError):
-    """Some providers of a franchise failed; the others are committed. The exit code is the
-    first failure's, as if it had been the only provider."""
+    """Some providers of a franchise failed, or an audit after a committed refresh did; the
+    others are committed. The exit code is the first failure's, as if it were alone."""
 
     def __init__(self, message: str, failures: list[BaseException]):
         self.failures = failures

@@ -50,8 +50,7 @@ def unwrap(error: BaseException, warehouse: str = "the warehouse") -> BaseExcept
         )
         current = inner or current.__cause__ or current.__context__
     if database_error is not None or _is_database_error(error):
-        cause = _innermost(database_error or error)
-        return WarehouseError(f"{warehouse} failed: {_first_line(cause)}")
+        return WarehouseError(f"{warehouse} failed: {database_message(database_error or error)}")
     return error
 
 
@@ -81,6 +80,15 @@ def _innermost(error: BaseException) -> BaseException:
             break
         current = inner
     return current
+
+
+def database_message(error: BaseException, whole: bool = False) -> str:
+    """What the database said, under dlt's wrappers: its first line (a server's later lines
+    are hints), or `whole`, on one line (a binder error's later lines point into the SQL)."""
+    cause = _innermost(error)
+    if not whole:
+        return _first_line(cause)
+    return " ".join(str(cause).split()) or type(cause).__name__
 
 
 def _first_line(error: BaseException) -> str:

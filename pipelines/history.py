@@ -51,6 +51,7 @@ ADDED_COLUMNS = (
     ("audit_requests", "bigint"),  # its requests (not in `requests`)
     ("audit_rows_differed", "bigint"),  # rows it found off TeamUp's: drift, repaired
     ("audit_detail", "varchar"),  # which tables, columns and months
+    ("audit_error", "varchar"),  # the audit failed (the refresh itself succeeded): why
 )
 
 
@@ -82,6 +83,7 @@ class RunRecord:
     audit_requests: int | None = None
     audit_rows_differed: int | None = None
     audit_detail: str | None = None
+    audit_error: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -109,6 +111,8 @@ class RunRecord:
             shown += f"  audit: {self.audit_months} months, {self.audit_requests} requests"
             if self.audit_rows_differed:
                 shown += f", DRIFT {self.audit_detail}"
+        if self.audit_error:
+            shown += f"  audit FAILED: {self.audit_error}"
         if self.error:
             shown += f"  error: {self.error}"
         return shown

@@ -55,15 +55,22 @@ class ProviderOutcome:
     rows_loaded: dict[str, int] = field(default_factory=dict)
     error: BaseException | None = None  # None: committed
     audit: AuditResult | None = None  # None: no audit this run (a first load, a backfill)
+    audit_error: BaseException | None = None  # the audit failed; the refresh is committed
+
+    @property
+    def failure(self) -> BaseException | None:
+        """What went wrong for this provider, the refresh's or else the audit's."""
+        return self.error or self.audit_error
 
 
 def load_providers(
     pipeline: dlt.Pipeline, invocation: Invocation, options: dict[str, Any], where: str
 ) -> list[ProviderOutcome]:
     """Every configured provider in turn, each its own dlt load (its rows, its watermark and
-    its run_history row commit together). A provider TeamUp fails for is recorded and the
-    run goes on; a failure the next provider would share (the token, the network, the
-    warehouse) ends the run, recorded and marked `recorded`, after what committed already."""
+    its run_history row commit together), its orphaned customers pruned and, on a night,
+    its audit run. A provider TeamUp fails for is recorded and the run goes on; a failure
+    the next provider would share (the token, the network, the warehouse) ends the run,
+    recorded and marked `recorded`, after what committed already."""
     shared = franchise()
     audit_settings = AuditSettings.configured()
     outcomes: list[ProviderOutcome] = []
@@ -83,15 +90,11 @@ def load_providers(
             warehouse=SqlWarehouse(open_client), stats=stats, **common, **options
         )
         outcome = ProviderOutcome(provider, stats)
+        load_ids: list[str] = []
         try:
-            info = pipeline.run(source)
+            load_ids = pipeline.run(source).loads_ids
             # read now: the audit's own load below becomes the pipeline's last trace
             outcome.rows_loaded = _rows_loaded(pipeline)
-            mark = stats.watermarks.get(str(provider))
-            if invocation.command == "load" and mark and str(provider) in stats.windows:
-                # an incremental night (not a first load): the audit's turn
-                since = datetime.fromisoformat(mark)
-                outcome.audit = audit_provider(pipeline, provider, common, audit_settings, since)
         except Exception as error:
             outcome.error = unwrap(error, where)
             logger.info("provider %s failed: %s", provider, one_line(outcome.error))
@@ -99,17 +102,48 @@ def load_providers(
             logger.info(
                 "provider %s committed (%d of %d)", provider, done + 1, len(shared.providers)
             )
+            _audit_after_refresh(pipeline, invocation, outcome, common, audit_settings, where)
+            if not isinstance(outcome.audit_error, WarehouseError):
+                prune_customers(pipeline, provider)
         outcomes.append(outcome)
         record = _provider_record(invocation, outcome, started_at, started)
         if outcome.error is None:
             audit_loads = outcome.audit.load_ids if outcome.audit else ()
-            record.load_ids = ",".join([*info.loads_ids, *audit_loads])
-        record_row(pipeline, record, outcome.error)
-        if outcome.error is not None:
-            outcome.error.recorded = True  # type: ignore[attr-defined]  # read by runs._run
-            if stops_the_run(outcome.error):
-                raise outcome.error
+            record.load_ids = ",".join([*load_ids, *audit_loads])
+        record_row(pipeline, record, outcome.failure)
+        failure = outcome.failure
+        if failure is not None:
+            failure.recorded = True  # type: ignore[attr-defined]  # read by runs._run
+            if stops_the_run(failure):
+                raise failure
     return outcomes
+
+
+def _audit_after_refresh(
+    pipeline: dlt.Pipeline,
+    invocation: Invocation,
+    outcome: ProviderOutcome,
+    source_options: dict[str, Any],
+    settings: AuditSettings,
+    where: str,
+) -> None:
+    """The rolling audit of an incremental night (not a first load, not a backfill). Its
+    failure leaves the refresh committed: kept apart in `audit_error`, so the provider's row
+    and the summary say the refresh succeeded, and what failed after it."""
+    provider = str(outcome.provider)
+    mark = outcome.stats.watermarks.get(provider)
+    if invocation.command != "load" or not mark or provider not in outcome.stats.windows:
+        return
+    try:
+        since = datetime.fromisoformat(mark)
+        outcome.audit = audit_provider(pipeline, outcome.provider, source_options, settings, since)
+    except Exception as error:
+        outcome.audit_error = unwrap(error, where)
+        logger.warning(
+            "the audit of provider %s failed (its refresh is committed): %s",
+            provider,
+            one_line(outcome.audit_error),
+        )
 
 
 def _provider_record(
@@ -133,6 +167,8 @@ def _provider_record(
     ends = [until for _, until in stats.windows.values()] + list(stats.watermarks.values())
     record.window_start = min(map(datetime.fromisoformat, starts), default=None)
     record.window_end = max(map(datetime.fromisoformat, ends), default=None)
+    if outcome.audit_error is not None:
+        record.audit_error = redact(one_line(outcome.audit_error))
     if outcome.audit is not None:
         record.audit_months = len(outcome.audit.months)
         record.audit_requests = outcome.audit.requests
@@ -163,8 +199,10 @@ def _rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
     return {table: counts.get(table, 0) for table in TABLES if table in counts}
 
 
-def prune_customers(pipeline: dlt.Pipeline) -> None:
-    """A customer whose every invoice is gone is not in a fresh load either."""
+def prune_customers(pipeline: dlt.Pipeline, provider: int) -> None:
+    """A customer of the provider whose every invoice is gone is not in a fresh load either:
+    pruned right after the provider commits (a delete of its own: dlt's merge has no
+    "delete what no longer has a parent" across tables)."""
     with pipeline.sql_client() as client:
         customers = client.make_qualified_table_name("customers")
         grouped = client.make_qualified_table_name("invoices_grouped")
@@ -172,6 +210,7 @@ def prune_customers(pipeline: dlt.Pipeline) -> None:
         if not {"customers", "invoices_grouped"} <= present:
             return
         client.execute_sql(
-            f"delete from {customers} c where not exists (select 1 from {grouped} g "
-            "where g.provider_id = c.provider_id and g.customer_id = c.id)"
+            f"delete from {customers} c where c.provider_id = %s and not exists (select 1 "
+            f"from {grouped} g where g.provider_id = c.provider_id and g.customer_id = c.id)",
+            provider,
         )

@@ -36,7 +36,6 @@ from .providers import (
     Invocation,
     ProviderOutcome,
     load_providers,
-    prune_customers,
     record_row,
 )
 from .reconcile import MonthMismatch, describe
@@ -124,7 +123,6 @@ def _run(
                 outcomes = load_providers(pipeline, invocation, options, where)
                 if all(outcome.error is not None for outcome in outcomes):
                     raise provider_failure(outcomes)  # type: ignore[misc]  # all failed: not None
-                prune_customers(pipeline)
                 views = build_models(pipeline)
                 mismatched = reconcile(pipeline)
                 _record_mismatches(pipeline, invocation, outcomes, mismatched)
@@ -225,20 +223,28 @@ def models(pipeline: dlt.Pipeline | None = None, strict: bool = False) -> Models
 
 
 def provider_failure(outcomes: list[ProviderOutcome]) -> BaseException | None:
-    """The error a run with failed providers ends with: a lone provider's own, else one
-    naming each failed provider (the exit code is the first one's)."""
+    """The error a run with failed providers ends with: a lone provider's own refresh
+    failure, else one naming each failed provider and each failed audit (whose refresh is
+    committed). The exit code is the first one's."""
     failed = {o.provider: o.error for o in outcomes if o.error is not None}
-    if not failed:
+    audits = {o.provider: o.audit_error for o in outcomes if o.audit_error is not None}
+    if not failed and not audits:
         return None
-    if len(outcomes) == 1:
+    if len(outcomes) == 1 and failed:
         return next(iter(failed.values()))
-    lines = "; ".join(f"provider {p}: {redact(one_line(error))}" for p, error in failed.items())
     done = len(outcomes) - len(failed)
-    error = ProvidersFailedError(
-        f"{done} of {len(outcomes)} providers committed; failed: {lines}", list(failed.values())
-    )
+    message = f"{done} of {len(outcomes)} providers committed"
+    if failed:
+        message += "; failed: " + _each(failed)
+    if audits:
+        message += "; the audit failed: " + _each(audits)
+    error = ProvidersFailedError(message, [*failed.values(), *audits.values()])
     error.recorded = True  # type: ignore[attr-defined]  # each provider's row is written
     return error
+
+
+def _each(errors: dict[int, BaseException]) -> str:
+    return "; ".join(f"provider {p}: {redact(one_line(error))}" for p, error in errors.items())
 
 
 def _check_reconciled(mismatched: list[MonthMismatch], strict: bool) -> None:

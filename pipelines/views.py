@@ -18,6 +18,7 @@ from sqlglot.errors import SqlglotError
 from sources.teamup import existing_tables
 
 from .exceptions import ConfigurationError, ModelError
+from .failures import database_message
 from .reconcile import MonthMismatch, mismatched_months
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,8 @@ def build_models(
                 try:
                     client.execute_sql(f"create view {model.qualified} as\n{model.sql}")
                 except Exception as error:
-                    raise ModelError(f"{_shown(model.path, root)}: {_message(error)}") from error
+                    said = database_message(error, whole=True)
+                    raise ModelError(f"{_shown(model.path, root)}: {said}") from error
                 built.append(model.qualified)
     if skipped:
         logger.warning(
@@ -238,11 +240,3 @@ def _views(client: Any) -> list[str]:
         *LAYERS.values(),
     )
     return [f"{schema}.{name}" for schema, name in found]
-
-
-def _message(error: BaseException) -> str:
-    """The database's own message, without dlt's wrapping: what is wrong in the file."""
-    inner: BaseException = error
-    while inner.__cause__ is not None or inner.__context__ is not None:
-        inner = inner.__cause__ or inner.__context__  # type: ignore[assignment]
-    return " ".join(str(inner).split()) or type(inner).__name__

@@ -282,11 +282,10 @@ class _StudioGenerator:
         for original in self.rng.sample(paid, min(count, len(paid))):
             full = self.rng.random() < 0.6
             amount = original.total if full else (original.total / 2).quantize(CENT)
-            day = min(
-                original.paid_at.date() + timedelta(days=self.rng.randrange(1, 21)), self.today
-            )
-            moment = self._moment(day)
-            moment = max(moment, original.paid_at)
+            paid_at = original.paid_at
+            assert paid_at is not None  # every paid invoice has its payment's moment
+            day = min(paid_at.date() + timedelta(days=self.rng.randrange(1, 21)), self.today)
+            moment = max(self._moment(day), paid_at)
             original.refund_amount, original.refund_date = amount, moment.date()
             original.updated_at = max(original.updated_at, moment)
             note_id = self.store.new_invoice_id()

@@ -6,6 +6,7 @@ import dataclasses
 import random
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from typing import Any
@@ -139,17 +140,15 @@ def _matches(inv: Invoice, f: Filters, zone: tzinfo = UTC) -> bool:
     return True
 
 
-def _sort_key(values: list[Any]) -> tuple:
-    # Postgres order: NULLs last ascending (and so first descending).
-    return tuple((value is None, value) for value in values)
-
-
-def _sorted(items: list, sort: tuple[tuple[str, bool], ...], value_of) -> list:
-    # Stable sorts from the least significant key up give a multi-key order.
+def _sorted(
+    items: list, sort: tuple[tuple[str, bool], ...], value_of: Callable[[Any, str], Any]
+) -> list:
+    # Stable sorts from the least significant key up give a multi-key order, NULLs last
+    # ascending (and so first descending), as Postgres orders them.
     for key, descending in reversed(sort):
         nulls = [item for item in items if value_of(item, key) is None]
         present = [item for item in items if value_of(item, key) is not None]
-        present.sort(key=lambda item, k=key: value_of(item, k), reverse=descending)
+        present.sort(key=_by(value_of, key), reverse=descending)
         items = nulls + present if descending else present + nulls
     return items
 
@@ -300,3 +299,8 @@ def _place(row: dict[str, Any], key: str, value: Any) -> None:
             target[leaf] = value
     else:
         target[leaf] = value
+
+
+def _by(value_of: Callable[[Any, str], Any], key: str) -> Callable[[Any], Any]:
+    """A sort key of one column (a closure per key: a loop's lambda would see the last)."""
+    return lambda item: value_of(item, key)

@@ -7,7 +7,10 @@ import random
 
 import pytest
 
+from pipelines import providers
 from pipelines.check import check
+from pipelines.cli import exit_code
+from pipelines.exceptions import ApiUnavailableError, ProvidersFailedError
 from sources.teamup.exactness.audit import HANDFUL
 from tests.support.changes import random_change
 
@@ -141,3 +144,41 @@ def test_a_nights_rows_and_loads_are_the_refreshs_with_the_audits_load_beside(au
     assert written == sum(without.rows_loaded.values())
     loaded = {load_id for (load_id,) in audited.query("select load_id from teamup._dlt_loads")}
     assert len(load_ids.split(",")) == 2 and set(load_ids.split(",")) <= loaded
+
+
+def test_an_audit_that_fails_leaves_its_refresh_committed_and_says_so(audited, monkeypatch):
+    """TeamUp fails the audit's requests after the night's refresh committed: the refresh's
+    rows, watermark and pruned customers stay, the row says so, the run exits as the audit's
+    failure would, check fails on it, and the next night audits those months."""
+    sandbox = audited.sandbox
+    # a customer's every invoice deleted: the refresh removes them, and prunes the customer
+    customer = sandbox.invoices()[0].customer_id
+    for invoice in sandbox.invoices():
+        if invoice.customer_id == customer:
+            sandbox.delete_invoice(invoice.id)
+    audit_provider = providers.audit_provider
+
+    def failing(*args, **kwargs):  # from the audit's first request on, TeamUp answers 503
+        sandbox.faults.fail(times=None, status=503)
+        return audit_provider(*args, **kwargs)
+
+    monkeypatch.setattr(providers, "audit_provider", failing)
+    audited.later(minutes=600)
+    with pytest.raises(ProvidersFailedError) as failed:
+        audited.load()
+    assert str(failed.value).startswith("1 of 1 providers committed; the audit failed: provider")
+    assert isinstance(failed.value.failures[0], ApiUnavailableError)
+    assert exit_code(failed.value) == 5  # TeamUp unavailable, as docs/operations.md lists
+    sandbox.faults.reset()
+    audited.assert_exact()  # the refresh committed, the orphaned customer pruned
+    ((outcome, written, error, audit_error),) = audited.query(
+        "select outcome, rows_written, error, audit_error from teamup.run_history"
+        " order by started_at desc limit 1"
+    )
+    assert (outcome, error) == ("succeeded", None) and written > 0
+    assert "503" in audit_error or "unavailable" in audit_error.lower()
+    assert {f.name for f in check().failures} == {"audit"}
+    monkeypatch.setattr(providers, "audit_provider", audit_provider)
+    audited.later(minutes=600)
+    assert audited.load().audit_months > 0  # the months wait for no cycle: audited now
+    assert check().ok
