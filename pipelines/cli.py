@@ -197,8 +197,8 @@ def _probe() -> int:
         return 0
     names = ", ".join(finding.name for finding in report.broken)
     raise ProbeFailedError(
-        f"probe: {names} does not hold; the nightly load is not exact on this account until it"
-        " does (send this output to the maintainers)"
+        f"probe: {names} does not hold; each one's line above says what that costs the"
+        " nightly load (an assumption TeamUp broke: send the output to the maintainers)"
     )
 
 

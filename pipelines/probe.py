@@ -45,7 +45,7 @@ class Finding:
 class ProbeReport:
     findings: list[Finding] = field(default_factory=list)
     requests: int = 0
-    provider: int | None = None
+    providers: tuple[int | None, ...] = (None,)  # the first probed whole, the others' header
 
     @property
     def ok(self) -> bool:
@@ -56,7 +56,10 @@ class ProbeReport:
         return [f for f in self.findings if f.critical and f.verdict == BROKEN]
 
     def text(self) -> str:
-        whose = f"provider {self.provider}" if self.provider is not None else "the token's"
+        first, *others = self.providers
+        whose = f"provider {first}" if first is not None else "the token's"
+        if others:
+            whose += f"; the header alone of provider {', '.join(map(str, others))}"
         lines = [f.line() for f in self.findings]
         lines.append(
             f"{len(self.findings)} assumptions checked with {self.requests} read-only "
@@ -93,22 +96,42 @@ def probe(
     auth_scheme: str = "Token",
     provider_id: str | None = None,
 ) -> ProbeReport:
-    """Check each assumption against the configured account (the first provider of a
-    franchise); a failure of one request makes its assumption `cannot tell`."""
-    pid = parse_provider_ids(provider_id)[0]
-    client = ReportClient(base_url, api_token, auth_scheme, pid)
-    api, report = _Api(client), ProbeReport(provider=pid)
-    first = _check(report, "the token and auth scheme", True, lambda: _auth(api, auth_scheme))
-    if first.verdict == HOLDS:
+    """Check each assumption against the configured account's first provider; of a
+    franchise's others, that TeamUp serves each (the rest is TeamUp's, the same for all). A
+    failure of one request makes its assumption `cannot tell`."""
+    first, *others = parse_provider_ids(provider_id)
+    clients = [ReportClient(base_url, api_token, auth_scheme, pid) for pid in [first, *others]]
+    api, report = _Api(clients[0]), ProbeReport(providers=(first, *others))
+    auth = _check(
+        report,
+        "the token and auth scheme",
+        True,
+        lambda: _auth(api, auth_scheme),
+        refused="every load fails (exit 3): check the token and scheme",
+    )
+    if auth.verdict == HOLDS:
         for name, critical, check in CHECKS:
-            _check(report, name, critical, partial(check, api, pid))
-    report.requests = client.requests_made
+            _check(report, name, critical, partial(check, api, first))
+        for pid, client in zip(others, clients[1:], strict=True):
+            _check(
+                report,
+                f"the provider header (provider {pid})",
+                True,
+                partial(_provider, _Api(client), pid),
+                refused=f"provider {pid}'s loads fail (exit 3): the token cannot reach it",
+            )
+    report.requests = sum(client.requests_made for client in clients)
     return report
 
 
 def _check(
-    report: ProbeReport, name: str, critical: bool, run: Callable[[], tuple[str, str, str]]
+    report: ProbeReport,
+    name: str,
+    critical: bool,
+    run: Callable[[], tuple[str, str, str]],
+    refused: str | None = None,
 ) -> Finding:
+    """Run one check; `refused`: what a 401 or 403 means, found broken (else cannot tell)."""
     try:
         verdict, seen, meaning = run()
     except Exception as error:  # one request failing leaves that one assumption open
@@ -116,8 +139,8 @@ def _check(
         status = getattr(getattr(error, "response", None), "status_code", None)
         seen = f"the request failed ({status or type(error).__name__})"
         verdict, meaning = UNKNOWN, "run the probe again; a load would fail the same way"
-        if name == "the token and auth scheme" and status in (401, 403):
-            verdict, meaning = BROKEN, "every load fails (exit 3): check the token and scheme"
+        if refused is not None and status in (401, 403):
+            verdict, meaning = BROKEN, refused
     finding = Finding(name, verdict, seen, meaning, critical)
     report.findings.append(finding)
     return finding

@@ -69,3 +69,33 @@ def test_a_rejected_token_is_a_broken_assumption_and_nothing_else_is_asked(harne
     assert result.returncode == 11
     assert lines(result) == {"the token and auth scheme": "does not hold"}
     assert "not-the-token-5521" not in result.stdout + result.stderr
+
+
+def test_a_franchise_is_probed_whole_on_its_first_provider_and_by_header_on_the_others(
+    make_harness, monkeypatch
+):
+    harness = make_harness(now=datetime.now(UTC), providers=3, invoices=300)
+    monkeypatch.setenv("SOURCES__TEAMUP__PROVIDER_ID", "1,2,3")
+    result = etl("probe", cwd=harness.workdir)
+    assert result.returncode == 0, result.stderr
+    verdicts = lines(result)
+    assert verdicts["the provider header (provider 2)"] == "holds"
+    assert verdicts["the provider header (provider 3)"] == "holds"
+    served = {e.info.provider_id for e in harness.sandbox.log.requests()}
+    assert served == {"1", "2", "3"}
+    assert harness.sandbox.log.count() <= MAX_REQUESTS + 2  # one request per further provider
+
+
+def test_a_provider_the_token_cannot_reach_is_broken_and_named(make_harness, monkeypatch):
+    harness = make_harness(now=datetime.now(UTC), providers=2, invoices=300)
+    monkeypatch.setenv("SOURCES__TEAMUP__PROVIDER_ID", "1,9")  # the token serves 1 and 2
+    result = etl("probe", cwd=harness.workdir)
+    assert result.returncode == 11
+    verdicts = lines(result)
+    assert [n for n, v in verdicts.items() if v == "does not hold"] == [
+        "the provider header (provider 9)"
+    ]
+    assert "provider 9's loads fail (exit 3)" in result.stdout
+    assert result.stderr.strip().startswith(
+        "teamup-etl: error: probe: the provider header (provider 9) does not hold"
+    )
