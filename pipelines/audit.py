@@ -16,7 +16,7 @@ from sources.teamup import RunStats, existing_tables, teamup_source
 from sources.teamup.exactness.audit import TableDrift, choose_months, diff_rows, nightly_budget
 from sources.teamup.exactness.fetch_plan import pages
 from sources.teamup.exactness.partitions import partition_key
-from sources.teamup.refresh.warehouse import SqlWarehouse
+from sources.teamup.refresh.sql_warehouse import SqlWarehouse
 
 from .exceptions import ConfigurationError
 

@@ -12,7 +12,8 @@ from sources.teamup import existing_tables
 logger = logging.getLogger(__name__)
 
 HISTORY_TABLE = "run_history"
-# Tables whose size (the provider's rows) after each run is kept, for `check`'s jumps.
+# Tables whose size (the provider's rows) after each run is kept, for `check`'s jumps: a column
+# each in HISTORY_DDL (report_columns, the column headers, is no data and not counted).
 COUNTED_TABLES = ("invoices", "invoices_grouped", "customers")
 
 # Written with plain SQL through dlt's sql client, not loaded by dlt: a failed run must be

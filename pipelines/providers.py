@@ -14,7 +14,7 @@ from typing import Any, cast
 import dlt
 
 from sources.teamup import TABLES, RunStats, existing_tables, franchise, teamup_source
-from sources.teamup.refresh.warehouse import SqlWarehouse
+from sources.teamup.refresh.sql_warehouse import SqlWarehouse
 from sources.teamup.settings import DEFAULT_PROVIDER
 
 from .audit import AuditResult, AuditSettings, audit_provider

@@ -31,8 +31,9 @@ from .refresh.orchestrator import (
 )
 from .refresh.progress import Progress
 from .refresh.reports import GroupedReport, InvoiceReport
+from .refresh.sql_warehouse import existing_tables
 from .refresh.stats import RunStats
-from .refresh.warehouse import EmptyWarehouse, ProviderWarehouse, Warehouse, existing_tables
+from .refresh.warehouse import EmptyWarehouse, ProviderWarehouse, Warehouse
 from .settings import (
     DEFAULT_BASE_URL,
     DEFAULT_GROUPED_COLUMNS,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipelines import runs
 from sources.teamup import teamup_source
-from sources.teamup.refresh.warehouse import SqlWarehouse
+from sources.teamup.refresh.sql_warehouse import SqlWarehouse
 
 
 def die() -> None:
