@@ -174,9 +174,10 @@ def check_reconciliation(client: Any) -> CheckResult:
 
 
 def check_audit(client: Any) -> CheckResult:
-    """The rolling audit of the newest command: drift means an assumption the nightly
-    refresh relies on does not hold for this account (repaired, but it will recur)."""
-    runs = last_invocation(client)
+    """The rolling audit of the newest load (a backfill has none): drift means an assumption
+    the nightly refresh relies on does not hold for this account (repaired, but it will
+    recur); a failed audit left its months unverified."""
+    runs = last_invocation(client, command="load")
     failed = [run for run in runs if run.audit_error]
     if failed:
         shown = "; ".join(f"provider {run.provider_id}: {run.audit_error}" for run in failed)

@@ -65,7 +65,7 @@ def stops_the_run(error: BaseException) -> bool:
 def _is_database_error(error: BaseException) -> bool:
     module = type(error).__module__.lower()
     return isinstance(error, DatabaseException | DestinationException) or module.startswith(
-        ("duckdb", "psycopg2")
+        ("duckdb", "_duckdb", "psycopg2")  # duckdb's errors are _duckdb's
     )
 
 

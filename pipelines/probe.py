@@ -107,7 +107,8 @@ def probe(
         "the token and auth scheme",
         True,
         lambda: _auth(api, auth_scheme),
-        refused="every load fails (exit 3): check the token and scheme",
+        refused="every load fails (exit 3): check the token and scheme"
+        + ("" if first is None else f", and that the token serves provider {first}"),
     )
     if auth.verdict == HOLDS:
         for name, critical, check in CHECKS:

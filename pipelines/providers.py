@@ -111,11 +111,13 @@ def load_providers(
             audit_loads = outcome.audit.load_ids if outcome.audit else ()
             record.load_ids = ",".join([*load_ids, *audit_loads])
         record_row(pipeline, record, outcome.failure)
+        if outcome.error is not None:  # the provider's row says failed: the run's need not
+            outcome.error.recorded = True  # type: ignore[attr-defined]  # read by runs._run
         failure = outcome.failure
-        if failure is not None:
-            failure.recorded = True  # type: ignore[attr-defined]  # read by runs._run
-            if stops_the_run(failure):
-                raise failure
+        if failure is not None and stops_the_run(failure):
+            # An audit's failure ends the run unrecorded: the run's own row then says it
+            # failed, and that the providers after this one were not run.
+            raise failure
     return outcomes
 
 
@@ -199,18 +201,19 @@ def _rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
     return {table: counts.get(table, 0) for table in TABLES if table in counts}
 
 
-def prune_customers(pipeline: dlt.Pipeline, provider: int) -> None:
-    """A customer of the provider whose every invoice is gone is not in a fresh load either:
-    pruned right after the provider commits (a delete of its own: dlt's merge has no
-    "delete what no longer has a parent" across tables)."""
+def prune_customers(pipeline: dlt.Pipeline, provider: int | None = None) -> None:
+    """A customer of the provider (None: of any) whose every invoice is gone is not in a
+    fresh load either: pruned right after the provider commits (a delete of its own: dlt's
+    merge has no "delete what no longer has a parent" across tables)."""
     with pipeline.sql_client() as client:
         customers = client.make_qualified_table_name("customers")
         grouped = client.make_qualified_table_name("invoices_grouped")
         present = existing_tables(client, client.dataset_name)
         if not {"customers", "invoices_grouped"} <= present:
             return
+        whose, args = ("c.provider_id = %s and ", [provider]) if provider is not None else ("", [])
         client.execute_sql(
-            f"delete from {customers} c where c.provider_id = %s and not exists (select 1 "
-            f"from {grouped} g where g.provider_id = c.provider_id and g.customer_id = c.id)",
-            provider,
+            f"delete from {customers} c where {whose}not exists (select 1 from {grouped} g "
+            "where g.provider_id = c.provider_id and g.customer_id = c.id)",
+            *args,
         )

@@ -36,6 +36,7 @@ from .providers import (
     Invocation,
     ProviderOutcome,
     load_providers,
+    prune_customers,
     record_row,
 )
 from .reconcile import MonthMismatch, describe
@@ -235,15 +236,15 @@ def provider_failure(outcomes: list[ProviderOutcome]) -> BaseException | None:
     done = len(outcomes) - len(failed)
     message = f"{done} of {len(outcomes)} providers committed"
     if failed:
-        message += "; failed: " + _each(failed)
+        message += "; failed: " + _provider_lines(failed)
     if audits:
-        message += "; the audit failed: " + _each(audits)
+        message += "; the audit failed: " + _provider_lines(audits)
     error = ProvidersFailedError(message, [*failed.values(), *audits.values()])
     error.recorded = True  # type: ignore[attr-defined]  # each provider's row is written
     return error
 
 
-def _each(errors: dict[int, BaseException]) -> str:
+def _provider_lines(errors: dict[int, BaseException]) -> str:
     return "; ".join(f"provider {p}: {redact(one_line(error))}" for p, error in errors.items())
 
 
@@ -267,3 +268,4 @@ def _finish_pending(pipeline: dlt.Pipeline) -> None:
         logger.warning("loading the packages a previous run left pending")
         pipeline.normalize()
         pipeline.load()
+        prune_customers(pipeline)  # of whichever providers they were

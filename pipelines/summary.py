@@ -29,7 +29,6 @@ class RunSummary:
     audit_months: int = 0  # the rolling audit's, over all providers (docs/operations.md)
     audit_requests: int = 0
     drift: list[str] = field(default_factory=list)  # what the audit found off, per provider
-    audit_failed: dict[int, str] = field(default_factory=dict)  # provider: its audit's error
 
     @property
     def providers_done(self) -> int:
@@ -49,8 +48,6 @@ class RunSummary:
             if self.audit_months
             else ""
         )
-        if self.audit_failed:
-            audit += f", audit FAILED for provider {', '.join(map(str, self.audit_failed))}"
         return (
             f"{self.mode}: {providers}{self.months_refreshed} months and "
             f"{self.partitions_refreshed} partitions refreshed, {self.requests} requests"
@@ -73,8 +70,6 @@ class RunSummary:
                 summary.rows_loaded[table] = summary.rows_loaded.get(table, 0) + n
             if outcome.error is not None:
                 summary.failed[outcome.provider] = redact(one_line(outcome.error))
-            if outcome.audit_error is not None:
-                summary.audit_failed[outcome.provider] = redact(one_line(outcome.audit_error))
             if outcome.audit is not None:
                 summary.audit_months += len(outcome.audit.months)
                 summary.audit_requests += outcome.audit.requests

@@ -10,7 +10,7 @@ import pytest
 from pipelines import providers
 from pipelines.check import check
 from pipelines.cli import exit_code
-from pipelines.exceptions import ApiUnavailableError, ProvidersFailedError
+from pipelines.exceptions import ApiUnavailableError, AuthenticationError, ProvidersFailedError
 from sources.teamup.exactness.audit import HANDFUL
 from tests.support.changes import random_change
 
@@ -149,7 +149,7 @@ def test_a_nights_rows_and_loads_are_the_refreshs_with_the_audits_load_beside(au
 def test_an_audit_that_fails_leaves_its_refresh_committed_and_says_so(audited, monkeypatch):
     """TeamUp fails the audit's requests after the night's refresh committed: the refresh's
     rows, watermark and pruned customers stay, the row says so, the run exits as the audit's
-    failure would, check fails on it, and the next night audits those months."""
+    failure would, check fails on it until the next night's audit is recorded."""
     sandbox = audited.sandbox
     # a customer's every invoice deleted: the refresh removes them, and prunes the customer
     customer = sandbox.invoices()[0].customer_id
@@ -178,7 +178,38 @@ def test_an_audit_that_fails_leaves_its_refresh_committed_and_says_so(audited, m
     assert (outcome, error) == ("succeeded", None) and written > 0
     assert "503" in audit_error or "unavailable" in audit_error.lower()
     assert {f.name for f in check().failures} == {"audit"}
+    audit_log = "select count(*) from information_schema.tables where table_name = 'audit_log'"
+    assert audited.query(audit_log) == [(0,)]  # no month recorded as audited
     monkeypatch.setattr(providers, "audit_provider", audit_provider)
     audited.later(minutes=600)
-    assert audited.load().audit_months > 0  # the months wait for no cycle: audited now
+    summary = audited.load()
+    assert summary.audit_months > 0 and len(audited_months(audited)) == summary.audit_months
     assert check().ok
+
+
+def test_an_audit_failure_the_next_provider_would_share_ends_the_run_and_check_says_so(
+    make_harness, monkeypatch
+):
+    """A 401 in provider 1's audit: its refresh stays committed, provider 2 is not run, and
+    the run's own row (no provider's) says the run failed, so check's last run fails too."""
+    harness = make_harness(providers=2, invoices=600, audit=True)
+    monkeypatch.setenv("SOURCES__TEAMUP__PROVIDER_ID", "1,2")
+    monkeypatch.setenv("TEAMUP_ETL__AUDIT_CYCLE_NIGHTS", str(CYCLE))
+    harness.load()
+    audit_provider = providers.audit_provider
+
+    def rejected(*args, **kwargs):  # from the audit's first request on, the token is refused
+        harness.sandbox.faults.fail(times=None, status=401)
+        return audit_provider(*args, **kwargs)
+
+    monkeypatch.setattr(providers, "audit_provider", rejected)
+    harness.later(minutes=600)
+    with pytest.raises(AuthenticationError):
+        harness.load()
+    rows = harness.query(
+        "select provider_id, outcome, audit_error is not null from teamup.run_history "
+        "where command = 'load' order by started_at desc limit 2"
+    )
+    expected = [(1, "succeeded", True), (None, "failed", False)]  # no row of provider 2
+    assert sorted(rows, key=str) == sorted(expected, key=str)
+    assert {"last run", "audit"} <= {f.name for f in check().failures}

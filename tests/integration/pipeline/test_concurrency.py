@@ -32,8 +32,8 @@ def count_in_flight(sandbox) -> dict[str, int]:
 # The limiter's margin (a twentieth of a window) absorbs the spread of the delay between a
 # request's send and the server counting it. Here that delay is thread scheduling, and on a
 # loaded two-CPU CI machine it once passed 50 ms, a 1-second window's margin (1 of 808
-# tests). TeamUp's window is a minute (a 3-second margin); 5 seconds gives 250 ms, at the
-# same rate and the same run time.
+# tests). TeamUp's window is a minute (a 3-second margin); 5 seconds, at the same rate,
+# gives 250 ms.
 WINDOW_SECONDS = 5
 
 
