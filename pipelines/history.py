@@ -170,8 +170,10 @@ def last_runs(
     outcome: str | None = None,
     command: str | None = None,
     provider_id: int | None = None,
+    invocation: str | None = None,
 ) -> list[RunRecord]:
-    """The newest rows first, optionally only those of one outcome, command and provider."""
+    """The newest rows first, optionally only those of one outcome, command, provider and
+    invocation (RunRecord.invocation)."""
     if HISTORY_TABLE not in existing_tables(client, client.dataset_name):
         return []
     history = client.make_qualified_table_name(HISTORY_TABLE)
@@ -182,13 +184,17 @@ def last_runs(
     )
     by_provider = provider_id is not None and "provider_id" in have
     provider = "provider_id = %s" if by_provider else "%s is null"
+    # as RunRecord.invocation: rows from before invocations were kept are their own
+    of_invocation = "coalesce(invocation_id, run_id)" if "invocation_id" in have else "run_id"
     rows = client.execute_sql(
         f"select {columns} from {history} "
         "where outcome = coalesce(%s, outcome) and command = coalesce(%s, command) "
-        f"and {provider} order by started_at desc, finished_at desc limit %s",
+        f"and {provider} and {of_invocation} = coalesce(%s, {of_invocation}) "
+        "order by started_at desc, finished_at desc limit %s",
         outcome,
         command,
         provider_id,
+        invocation,
         int(limit),
     )
     return [RunRecord(*_plain(row)) for row in rows]
@@ -199,9 +205,8 @@ def last_invocation(client: Any, command: str | None = None) -> list[RunRecord]:
     newest = last_runs(client, limit=1, command=command)
     if not newest:
         return []
-    invocation = newest[0].invocation
-    recent = last_runs(client, limit=10_000, command=command)
-    return [run for run in recent if run.invocation == invocation]
+    # one row per provider and the run's own: far fewer than the limit
+    return last_runs(client, limit=10_000, command=command, invocation=newest[0].invocation)
 
 
 def providers_seen(client: Any) -> list[int]:
