@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any
 
 import dlt
 
@@ -97,9 +95,7 @@ def audit_provider(
     drift. None when there is nothing to audit (the audit is off, or nothing is loaded)."""
     if settings.cycle_nights == 0:
         return None
-    # dlt types SqlClientBase.__exit__'s arguments without None (see providers.py)
-    open_client = cast(Callable[[], AbstractContextManager[Any]], pipeline.sql_client)
-    known = SqlWarehouse(open_client)
+    known = SqlWarehouse(pipeline.sql_client)
     costs = _month_costs(known, provider)
     with pipeline.sql_client() as client:
         audited = _last_audited(client, provider)

@@ -19,6 +19,7 @@ from .exceptions import (
     TeamUpError,
     WarehouseError,
 )
+from .messages import flattened
 
 
 def unwrap(error: BaseException, warehouse: str = "the warehouse") -> BaseException:
@@ -86,9 +87,7 @@ def database_message(error: BaseException, whole: bool = False) -> str:
     """What the database said, under dlt's wrappers: its first line (a server's later lines
     are hints), or `whole`, on one line (a binder error's later lines point into the SQL)."""
     cause = _innermost(error)
-    if not whole:
-        return _first_line(cause)
-    return " ".join(str(cause).split()) or type(cause).__name__
+    return flattened(cause) if whole else _first_line(cause)
 
 
 def _first_line(error: BaseException) -> str:

@@ -12,8 +12,14 @@ TOKEN_SETTING = "sources.teamup.api_token"
 
 
 def one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
+    """The error on one line; one not ours says its type, since its text may not."""
+    text = flattened(error)
     return text if isinstance(error, TeamUpError) else f"{type(error).__name__}: {text}"
+
+
+def flattened(error: BaseException) -> str:
+    """The error's own text on one line (its type's name when it has none)."""
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def configured_token() -> str:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any
 
 import dlt
 
@@ -69,8 +67,8 @@ def load_providers(
     """Every configured provider in turn, each its own dlt load (its rows, its watermark and
     its run_history row commit together), its orphaned customers pruned and, on a night,
     its audit run. A provider TeamUp fails for is recorded and the run goes on; a failure
-    the next provider would share (the token, the network, the warehouse) ends the run,
-    recorded and marked `recorded`, after what committed already."""
+    the next provider would share (the token, the network, the warehouse) ends the run after
+    what committed already (a refresh's marked `recorded`: its provider's row says it)."""
     shared = franchise()
     audit_settings = AuditSettings.configured()
     outcomes: list[ProviderOutcome] = []
@@ -78,16 +76,13 @@ def load_providers(
         stats = RunStats(providers_expected=len(shared.providers), providers_done=done)
         provider = DEFAULT_PROVIDER if pid is None else pid
         started_at, started = datetime.now(UTC), time.monotonic()
-        # dlt types SqlClientBase.__exit__'s arguments without None, so to mypy it is not
-        # the context manager it is
-        open_client = cast(Callable[[], AbstractContextManager[Any]], pipeline.sql_client)
         common: dict[str, Any] = {
             "provider_id": None if pid is None else str(pid),
             "gate": shared.gate,
             "loader_file_format": shared.file_format(pipeline.destination.destination_name),
         }
         source = teamup_source(
-            warehouse=SqlWarehouse(open_client), stats=stats, **common, **options
+            warehouse=SqlWarehouse(pipeline.sql_client), stats=stats, **common, **options
         )
         outcome = ProviderOutcome(provider, stats)
         load_ids: list[str] = []
@@ -115,8 +110,8 @@ def load_providers(
             outcome.error.recorded = True  # type: ignore[attr-defined]  # read by runs._run
         failure = outcome.failure
         if failure is not None and stops_the_run(failure):
-            # An audit's failure ends the run unrecorded: the run's own row then says it
-            # failed, and that the providers after this one were not run.
+            # An audit's failure ends the run unrecorded: the run's own row then says the run
+            # failed (the providers after this one have no row: they were not run).
             raise failure
     return outcomes
 

@@ -145,8 +145,6 @@ def teamup_source(
     run_stats = stats if stats is not None else RunStats()
     gate = gate or make_gate(max_requests_per_second, rate_limit_window_seconds)
     known: Warehouse = warehouse or EmptyWarehouse()
-    if months is not None:
-        backfill = None  # one or the other; months are the more specific
 
     # A closure, not resource arguments: dlt would try to inject those from config, token too.
     @dlt.resource(selected=False)
@@ -156,13 +154,18 @@ def teamup_source(
             progress.expect("providers", run_stats.providers_expected)
             progress.done("providers", run_stats.providers_done)
         try:
+            # Months replaced whole, the watermark left: the audit's (the more specific), a
+            # backfill's, or none (an incremental run, planned per provider).
+            fixed: ProviderPlan | None = None
+            if months is not None:
+                fixed = plan_months(months)
+            elif backfill:
+                fixed = plan_backfill(*backfill)
             for pid in providers:
                 client = ReportClient(
                     base_url, api_token, auth_scheme, pid, gate, max_parallel_requests
                 )
                 run = ProviderRun(client, pid, known, settings, run_stats, progress)
-                fixed = plan_months(months) if months is not None else None
-                fixed = plan_backfill(*backfill) if backfill else fixed
                 yield from run.batches(state, fixed)
         finally:
             known.close()

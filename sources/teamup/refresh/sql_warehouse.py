@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import ExitStack
 from datetime import date
 from typing import Any
 
@@ -24,7 +24,9 @@ class SqlWarehouse:
     Only the extract thread asks, so the connection is never shared between threads.
     """
 
-    def __init__(self, open_client: Callable[[], AbstractContextManager[Any]]) -> None:
+    # `open_client` returns a context manager (pipeline.sql_client does), typed Any: dlt types
+    # SqlClientBase.__exit__'s arguments without None, so to mypy it is not the one it is.
+    def __init__(self, open_client: Callable[[], Any]) -> None:
         self._open_client = open_client
         self._opened: ExitStack | None = None
         self._client: Any = None
