@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import runs
+from pipelines.exceptions import BadRequestError
 
 CHILD = Path(__file__).with_name("crash_child.py")
 POINTS = [
@@ -68,4 +69,25 @@ def test_an_incremental_load_killed_then_rerun_is_exact(harness, point):
     killed_run(harness, point)
     runs.load()
     assert_no_duplicates(harness)
+    harness.assert_exact()
+
+
+def test_customers_a_pending_package_leaves_without_invoices_go_though_the_refresh_fails(
+    harness,
+):
+    """The killed night deleted a customer's every invoice; the next run loads its package,
+    then TeamUp refuses that run's refresh: the customer is pruned all the same."""
+    harness.load()
+    harness.later()
+    customer = harness.sandbox.invoices()[0].customer_id
+    for invoice in harness.sandbox.invoices():
+        if invoice.customer_id == customer:
+            harness.sandbox.delete_invoice(invoice.id)
+    harness.later()
+    killed_run(harness, "after-normalize")
+    harness.sandbox.faults.fail(times=None, status=400)
+    with pytest.raises(BadRequestError):
+        runs.load()
+    harness.sandbox.faults.reset()
+    assert harness.query(f"select count(*) from teamup.customers where id = {customer}") == [(0,)]
     harness.assert_exact()
