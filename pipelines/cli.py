@@ -165,6 +165,15 @@ def _dispatch(args: argparse.Namespace) -> int:
             f"audit): {'; '.join(summary.drift)}",
             file=sys.stderr,
         )
+    if isinstance(summary, runs.RunSummary) and summary.unforeseen:
+        from sources.teamup.records.unforeseen import describe
+
+        print(
+            f"teamup-etl: warning: new in TeamUp's data: {describe(summary.unforeseen)}"
+            " (loaded as they come; see docs/operations.md#when-teamup-sends-what-its-docs-"
+            "dont-describe)",
+            file=sys.stderr,
+        )
     if summary.mismatched_months:
         print(
             "teamup-etl: warning: invoice counts differ between invoices_grouped and "

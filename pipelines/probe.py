@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -16,7 +17,12 @@ from dlt.common.configuration.inject import with_config
 
 from sources.teamup import parse_provider_ids
 from sources.teamup.api.client import ReportClient
-from sources.teamup.settings import DEFAULT_BASE_URL, PAGE_SIZE
+from sources.teamup.settings import (
+    DEFAULT_BASE_URL,
+    DOCUMENTED_PURCHASE_TYPES,
+    DOCUMENTED_STATUSES,
+    PAGE_SIZE,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +31,14 @@ GROUPED, INVOICES = "reports/invoices.grouped/data", "reports/invoices/data"
 MONTH = ["due_date_year", "due_date_month"]
 CLOCK_TOLERANCE = timedelta(seconds=60)
 RECENT_MONTHS = 3  # months whose counts the two reports are compared on
+STABLE_PAGE = 20  # rows a page of the stable-order check: small, so most accounts have two
+# Attributes whose values the probe lists: (column, label, the documented values or None).
+VALUE_COLUMNS = (
+    ("status", "status", DOCUMENTED_STATUSES),
+    ("purchase_type", "purchase type", DOCUMENTED_PURCHASE_TYPES),
+    ("payment_processor", "payment processor", None),
+    ("purchase_fee_type", "fee type", None),
+)
 
 
 @dataclass(frozen=True)
@@ -199,6 +213,75 @@ def _sort_ties(api: _Api, _pid: int | None) -> tuple[str, str, str]:
     return verdict, seen, "not relied on for exactness: every query sorts on all its columns"
 
 
+def _pages_stable(api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    """The first page twice and the second once, of a query sorted on all its columns: the
+    same rows twice, and none of them again on the next page (what a load pages on)."""
+    params = {"columns": [*MONTH, "status", "count"], "sort": [*MONTH, "status"]}
+    first, again = (api.get(GROUPED, **params, limit=STABLE_PAGE)["rows"] for _ in range(2))
+    body = api.get(GROUPED, **params, limit=STABLE_PAGE, offset=STABLE_PAGE)
+    if body["total"] <= STABLE_PAGE:
+        return UNKNOWN, f"{body['total']} rows: too few for two pages", PAGED_MEANING
+    keys = {_grouping(row) for row in first}
+    repeated = sum(1 for row in body["rows"] if _grouping(row) in keys)
+    same = [_grouping(row) for row in first] == [_grouping(row) for row in again]
+    verdict = HOLDS if same and not repeated else BROKEN
+    seen = f"page 1 the same twice: {same}; rows of page 1 again on page 2: {repeated}"
+    return verdict, seen, PAGED_MEANING
+
+
+def _grouping(row: dict[str, Any]) -> tuple:
+    return tuple(str(row.get(column)) for column in (*MONTH, "status"))
+
+
+PAGED_MEANING = (
+    "a load pages by offset: pages that repeat rows are asked again, then fail the run"
+    " (exit 5) rather than load a wrong answer"
+)
+
+
+def _values(api: _Api, _pid: int | None) -> tuple[str, str, str]:
+    """The values TeamUp sends for each listed attribute, and invoices without a customer
+    (two attributes a query: a page holds every pair an account has)."""
+    counts: dict[str, Counter] = {column: Counter() for column, _, _ in VALUE_COLUMNS}
+    for pair in (VALUE_COLUMNS[:2], VALUE_COLUMNS[2:]):
+        columns = [column for column, _, _ in pair]
+        params = {"columns": [*columns, "count"], "sort": columns, "limit": PAGE_SIZE}
+        for row in api.get(GROUPED, **params)["rows"]:
+            for column in columns:
+                counts[column][str(row.get(column))] += int(row.get("count") or 0)
+    parts, new = [], []
+    for column, label, documented in VALUE_COLUMNS:
+        seen = counts[column]
+        parts.append(f"{label} " + ", ".join(f"{v} {n}" for v, n in sorted(seen.items())))
+        if documented is not None:
+            new += [f"{label} {v!r}" for v in sorted(seen) if v not in documented]
+    walk_ins = _without_customer(api)
+    parts.append(f"invoices without a customer {walk_ins}")
+    if walk_ins:
+        new.append("invoices without a customer")
+    seen_text = "; ".join(parts) + (f" (not in the docs: {', '.join(new)})" if new else "")
+    return (BROKEN if new else HOLDS), seen_text, UNFORESEEN_MEANING
+
+
+def _without_customer(api: _Api) -> int:
+    """Invoices whose customer is null: nulls sort first one way and last the other (which
+    is the API's choice), so the first row of each direction tells."""
+    found = 0
+    for sort in ("customer.id", "-customer.id"):
+        params = {"columns": ["customer_id", "count"], "sort": [sort], "limit": 1}
+        for row in api.get(GROUPED, **params)["rows"]:
+            customer = row.get("customer")
+            if not isinstance(customer, dict) or customer.get("id") is None:
+                found = int(row.get("count") or 0)
+    return found
+
+
+UNFORESEEN_MEANING = (
+    "loaded as they come and counted by every view; a run names them in a warning"
+    " (docs/operations.md#when-teamup-sends-what-its-docs-dont-describe)"
+)
+
+
 def _page_size(api: _Api, _pid: int | None) -> tuple[str, str, str]:
     body = api.get(INVOICES, columns=["id"], sort=["id"], limit=PAGE_SIZE)
     expected = min(body["total"], PAGE_SIZE)
@@ -291,6 +374,7 @@ CHECKS: tuple[tuple[str, bool, Callable[[_Api, int | None], tuple[str, str, str]
     ("format=json honoured", True, _json),
     ("total and count are whole numbers", True, _count_type),
     ("total stable across pages", True, _total_stable),
+    ("the row order is stable from page to page", True, _pages_stable),
     ("sort honoured, ties in a stable order", False, _sort_ties),
     ("the page size", True, _page_size),
     ("the customers filter", True, _customers_filter),
@@ -299,4 +383,5 @@ CHECKS: tuple[tuple[str, bool, Callable[[_Api, int | None], tuple[str, str, str]
     ("the Date header is TeamUp's clock", True, _clock),
     ("both reports count the same invoices", True, _reports_agree),
     ("changes stamp updated_at (renames included)", False, _stamps),
+    ("values the docs list", False, _values),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .messages import one_line, redact
@@ -29,6 +30,8 @@ class RunSummary:
     audit_months: int = 0  # the rolling audit's, over all providers (docs/operations.md)
     audit_requests: int = 0
     drift: list[str] = field(default_factory=list)  # what the audit found off, per provider
+    # what the loaded records held that the API docs do not describe (loaded all the same)
+    unforeseen: Counter = field(default_factory=Counter)
 
     @property
     def providers_done(self) -> int:
@@ -64,6 +67,7 @@ class RunSummary:
             summary.search_requests += stats.search_requests
             summary.months_refreshed += stats.months_refreshed
             summary.partitions_refreshed += stats.partitions_refreshed
+            summary.unforeseen.update(stats.unforeseen)
             summary.windows.update(stats.windows)
             summary.watermarks.update(stats.watermarks)
             for table, n in outcome.rows_loaded.items():

@@ -53,7 +53,13 @@ def money(amount: Decimal, data: ProviderData) -> dict[str, Any]:
     }
 
 
-def _customer(customer_id: int, data: ProviderData, venue: bool = False) -> dict[str, Any]:
+def _customer(
+    customer_id: int | None, data: ProviderData, venue: bool = False
+) -> dict[str, Any] | None:
+    """The customer object; null for an invoice sold to no customer (the docs do not say a
+    customer is required, so the sandbox serves the plainest reading of its absence)."""
+    if customer_id is None:
+        return None
     customer = data.customers[customer_id]
     found = {"id": customer.id, "name": customer.name, "email": customer.email}
     if venue:
@@ -66,7 +72,15 @@ def _venue(venue_id: int, data: ProviderData) -> dict[str, Any]:
 
 
 def _customer_attr(attr: str) -> Callable[[Invoice, ProviderData], Any]:
-    return lambda inv, data: getattr(data.customers[inv.customer_id], attr)
+    return lambda inv, data: (
+        None if inv.customer_id is None else getattr(data.customers[inv.customer_id], attr)
+    )
+
+
+def _venue_of(inv: Invoice, data: ProviderData) -> dict[str, Any] | None:
+    if inv.customer_id is None:
+        return None
+    return _venue(data.customers[inv.customer_id].venue_id, data)
 
 
 def _payment_part(inv: Invoice, data: ProviderData, part: str) -> int | None:
@@ -215,17 +229,12 @@ INVOICE_COLUMNS = {
             holds_customer_id=True,
             fields=(*CUSTOMER_FIELDS, *(f"venue.{f}" for f in VENUE_FIELDS)),
         ),
-        Column("customer.venue.id", "Venue ID", lambda i, d: d.customers[i.customer_id].venue_id),
-        _unsortable(
-            "customer.venue",
-            "Venue",
-            lambda i, d: _venue(d.customers[i.customer_id].venue_id, d),
-            VENUE_FIELDS,
-        ),
+        Column("customer.venue.id", "Venue ID", lambda i, d: (_venue_of(i, d) or {}).get("id")),
+        _unsortable("customer.venue", "Venue", _venue_of, VENUE_FIELDS),
         Column(
             "customer.venue.name",
             "Venue Name",
-            lambda i, d: _venue(d.customers[i.customer_id].venue_id, d)["name"],
+            lambda i, d: (_venue_of(i, d) or {}).get("name"),
         ),
         *(_money_column(key) for key in MONEY_FIELDS),
         Column("refund_date", "Refund Date", lambda i, d: i.refund_date, iso_date),

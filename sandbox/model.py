@@ -83,7 +83,7 @@ class Invoice:
     id: int
     provider_id: int
     number: str
-    customer_id: int
+    customer_id: int | None  # None: sold to no customer (a walk-in's store purchase)
     item_id: int
     purchase_type: str
     status: str

@@ -160,6 +160,7 @@ class Breaks:
     the rolling audit should repair what each one lets slip."""
 
     unstable_ties: bool = False  # rows equal on every sort key come in any order, per request
+    sort_ignored: bool = False  # `sort` ignored: each request sees the rows in a new order
     grouped_ignores_id_gt: bool = False  # the grouped report counts every invoice, id_gt or not
     grouped_drops_credit_notes: bool = False  # the grouped report does not count credit notes
     no_date_header: bool = False  # answers carry no Date header (the server's clock)
@@ -186,7 +187,13 @@ class ReportEngine:
             data = self.store.provider_data(provider_id)
             result = self._result(report, data, query)
             page = result[query.offset : query.offset + query.limit]
-            if shuffle is not None and not query.sort:
+            if self.breaks.sort_ignored:
+                # `sort` ignored entirely: every request sees the rows in a new order, so
+                # offset pages repeat some rows and skip others.
+                shuffled = list(result)
+                random.shuffle(shuffled)
+                page = shuffled[query.offset : query.offset + query.limit]
+            elif shuffle is not None and not query.sort:
                 # Unstable order: each request sees the result in another order.
                 shuffled = list(result)
                 shuffle.shuffle(shuffled)

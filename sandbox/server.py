@@ -159,7 +159,7 @@ class Sandbox:
 
     def add_invoice(
         self,
-        customer_id: int,
+        customer_id: int | None,
         item_id: int,
         due_date: date,
         status: str = "open",
@@ -180,6 +180,10 @@ class Sandbox:
         self, customer_id: int, name: str, email: object = UNSET, stamp: bool = True
     ) -> Customer:
         return self.store.rename_customer(customer_id, name, email, stamp)
+
+    def change(self, invoice_id: int, **fields: object) -> Invoice:
+        """An attribute change, stamped, unchecked: values the docs do not list, no customer."""
+        return self.store.change(invoice_id, **fields)
 
     def change_without_stamp(self, invoice_id: int, **fields: object) -> Invoice:
         """An attribute change TeamUp does not stamp in updated_at (a broken assumption)."""

@@ -20,6 +20,7 @@ from .exceptions import ConfigurationError
 from .options import RunSettings
 from .records.hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
 from .records.tables import TableRecords
+from .records.unforeseen import in_headers, in_invoices
 from .refresh.batches import Batch, InvoiceBatch
 from .refresh.orchestrator import (
     ProviderPlan,
@@ -240,6 +241,11 @@ class ProviderRun:
                 self.progress.requests(before + self.client.requests_made)
                 rows = batch.rows if isinstance(batch, Batch) else batch.records
                 self.progress.done("rows", len(rows))
+                self.stats.unforeseen.update(
+                    in_headers(batch.column_headers)
+                    if isinstance(batch, Batch)
+                    else in_invoices(batch.records)
+                )
                 yield batch
             if plan.watermark is not None:  # 12. the new watermark, with this load
                 write_watermark(state, self.provider, plan.watermark)

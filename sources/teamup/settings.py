@@ -32,6 +32,47 @@ DEFAULT_GROUPED_COLUMNS = (
     "purchased_item",
     "purchase_fee_type",
 )
+# The values the API docs list (shared/teamup-api: the grouped report's `status` and the
+# `purchase_types` filter). What the API sends outside them loads as it comes and is named in
+# the run's warning line; what we send never leaves them (a `status=` filter of another
+# value could be refused as invalid: such a cell's month is refreshed whole instead). The docs
+# list no payment processor names and no fee types.
+DOCUMENTED_STATUSES = frozenset(
+    {
+        "open",
+        "paid",
+        "pending_offline",
+        "pending_online",
+        "failed",
+        "voided",
+        "upcoming",
+        "skipped",
+        "retrying",
+        "retry_failed",
+    }
+)
+DOCUMENTED_PURCHASE_TYPES = frozenset({"class", "course", "course_session", "membership", "store"})
+# The grouped report's documented columns (as column_headers key them): another one is new.
+DOCUMENTED_GROUPED_KEYS = frozenset(
+    {
+        "status",
+        "customer",
+        "customer.id",
+        "customer.name",
+        "customer.email",
+        "purchase_type",
+        "payment_processor",
+        "due_date_month",
+        "due_date_year",
+        "payment_month",
+        "payment_year",
+        "payout_month",
+        "payout_year",
+        "purchased_item",
+        "purchase_fee_type",
+        "count",
+    }
+)
 # The refresh unit needs the due month in every grouping, whatever the configured list says.
 PARTITION_MONTH_COLUMNS = ("due_date_year", "due_date_month")
 CUSTOMER_COLUMNS = ("customer", "customer_id", "customer.id")

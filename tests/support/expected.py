@@ -119,7 +119,8 @@ class Expected:
         payers: defaultdict[tuple, set[int]] = defaultdict(set)
         first: dict[tuple, date] = {}
         for i in self.invoices:
-            if i.status == "paid" and not i.is_credit_note:
+            # an invoice sold to no customer (a walk-in) is paid by no customer we can count
+            if i.status == "paid" and not i.is_credit_note and i.customer_id is not None:
                 month = self._paid_month(i)
                 payers[(month, self._pid(i))].add(i.customer_id)
                 customer = (self._pid(i), i.customer_id)

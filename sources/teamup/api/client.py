@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -31,9 +31,11 @@ from ..settings import PAGE_SIZE, QUERY_ATTEMPTS, ROWS_IN_MEMORY
 from .limits import RequestGate
 from .pages import (
     RowCheck,
+    RowKey,
     api_error,
     check_rows,
     describe,
+    grouping_key,
     page_body,
     retry_after,
     server_clock,
@@ -183,29 +185,41 @@ class ReportClient:
             self._requests += 1
 
     def query(
-        self, endpoint: str, params: Mapping[str, Any], check: RowCheck | None = None
+        self,
+        endpoint: str,
+        params: Mapping[str, Any],
+        check: RowCheck | None = None,
+        key: RowKey = grouping_key,
     ) -> QueryResult:
-        """Every page of a query, checked for consistency; asked again when pages disagree.
+        """Every page of a query, checked before anything is handed on: one `total` on every
+        page, no row twice (by `key`), as many rows as `total`. Offset paging is exact only
+        while the row order holds from page to page: an order that moves (`sort` ignored,
+        rows that change between pages) repeats some rows and skips others, as many of each.
+        So pages that disagree are asked again whole; still disagreeing after QUERY_ATTEMPTS,
+        the query fails (exit 5) rather than hand on a wrong answer (docs/exactness.md).
 
         check: called on every row as it arrives; a MalformedResponseError it raises fails
         the query, naming it.
         """
         for attempt in range(1, QUERY_ATTEMPTS + 1):
             try:
-                return self._query_once(endpoint, params, check)
+                return self._query_once(endpoint, params, check, key)
             except _InconsistentPages as problem:
                 if attempt == QUERY_ATTEMPTS:
                     raise MalformedResponseError(
-                        str(problem), endpoint=endpoint, request=describe(params)
+                        f"{problem}, in each of {QUERY_ATTEMPTS} attempts",
+                        endpoint=endpoint,
+                        request=describe(params),
                     ) from None
                 logger.info("%s on %s; asking again", problem, endpoint)
         raise AssertionError("unreachable")
 
     def _query_once(
-        self, endpoint: str, params: Mapping[str, Any], check: RowCheck | None
+        self, endpoint: str, params: Mapping[str, Any], check: RowCheck | None, key: RowKey
     ) -> QueryResult:
         paginator = _CheckedPaginator(endpoint, params)
         rows = SpooledRows(ROWS_IN_MEMORY)
+        seen: set[Hashable] = set()  # the rows' keys: a few bytes each, not the rows
         total: int | None = None
         headers: list[dict[str, Any]] = []
         server_time = None
@@ -223,6 +237,7 @@ class ReportClient:
                     raise _InconsistentPages(f"empty page at offset {len(rows)} of {total}")
                 if check is not None:
                     check_rows(check, body["rows"], params)
+                _check_distinct(body["rows"], key, seen, len(rows))
                 rows.add(body["rows"])
         except requests.HTTPError as error:
             raise api_error(error, endpoint, params) from None
@@ -240,6 +255,20 @@ class ReportClient:
         if total is not None and len(rows) != total:
             raise _InconsistentPages(f"got {len(rows)} rows, total said {total}")
         return QueryResult(rows, headers, server_time, describe(params), pages(len(rows)))
+
+
+def _check_distinct(
+    page: list[dict[str, Any]], key: RowKey, seen: set[Hashable], offset: int
+) -> None:
+    """No row of the page is one seen before in this query (or twice on the page)."""
+    before = len(seen)
+    seen.update(map(key, page))
+    if len(seen) - before != len(page):
+        raise _InconsistentPages(
+            f"the pages repeat rows (at offset {offset}): the row order is not stable from"
+            " page to page, so some rows were skipped (TeamUp ignoring `sort`, or rows moving"
+            " while the query was paged)"
+        )
 
 
 def _read_environment_once(session: requests.Session, base_url: str) -> None:

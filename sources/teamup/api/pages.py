@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -19,6 +20,23 @@ from ..exceptions import (
 )
 
 RowCheck = Callable[[Mapping[str, Any]], None]
+# What identifies a row within one query's answer: no two rows of a true answer share it.
+RowKey = Callable[[Mapping[str, Any]], Hashable]
+
+# One encoder for every grouping key: json.dumps with options builds a new one per call.
+_KEY_JSON = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
+
+
+def grouping_key(row: Mapping[str, Any]) -> Hashable:
+    """A grouped row's identity: every value but its `count` (a group is its grouping)."""
+    return hash(_KEY_JSON.encode({k: v for k, v in row.items() if k != "count"}))
+
+
+def id_key(row: Mapping[str, Any]) -> Hashable:
+    """An invoice-level row's identity: its `id` (a row without one is its own: the record
+    check names it as having no id, which says more than a repeated row would)."""
+    found = row.get("id")
+    return id(row) if found is None else found
 
 
 def check_rows(check: RowCheck, rows: list[dict[str, Any]], params: Mapping[str, Any]) -> None:

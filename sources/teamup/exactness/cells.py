@@ -13,16 +13,17 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..settings import DOCUMENTED_STATUSES
 from .bisect import Invoice, worth_bisecting
 from .checksum import Cell
 from .fetch_plan import pages
 from .partitions import Partition, Place
 
-CustomerCounts = dict[int, int]  # invoices per customer of one cell
+CustomerCounts = dict[int | None, int]  # invoices per customer of one cell (None: without one)
 
 
 def customers_per_cell(
-    loaded: Mapping[Cell, Mapping[int, int]],
+    loaded: Mapping[Cell, Mapping[int | None, int]],
     replaced: Collection[Partition],
     fetched: Mapping[tuple[int | None, date, str | None], int],
 ) -> dict[Cell, CustomerCounts]:
@@ -80,6 +81,16 @@ def choose_bisect_or_list(
     return CellChoices(chosen, frozenset(cells) - chosen.keys())
 
 
+def unlistable(cells: Collection[Cell], by_status: bool) -> set[Cell]:
+    """Cells whose customers cannot be listed. Listing sends `status=<the cell's status>`;
+    a status the docs do not list (or a null one) may be refused or read otherwise, so it is
+    never sent and such a cell's month is refreshed whole. Without status in the grouping
+    the cells are whole months and listing sends no status at all."""
+    if not by_status:
+        return set()
+    return {cell for cell in cells if cell[1] not in DOCUMENTED_STATUSES}
+
+
 def invoices_per_cell(
     loaded: Mapping[int, Place],
     changed: Mapping[int, Place],
@@ -101,10 +112,10 @@ def invoices_per_cell(
 
 
 def listing_differences(
-    listed: Mapping[Cell, Mapping[int, int]], ours: Mapping[Cell, CustomerCounts]
-) -> dict[date, set[int]]:
+    listed: Mapping[Cell, Mapping[int | None, int]], ours: Mapping[Cell, CustomerCounts]
+) -> dict[date, set[int | None]]:
     """The partitions where the API's invoices per customer of a cell differ from ours."""
-    found: dict[date, set[int]] = {}
+    found: dict[date, set[int | None]] = {}
     for (month, status), theirs in listed.items():
         mine = ours[(month, status)]
         for customer in set(theirs) | {c for c, n in mine.items() if n}:

@@ -60,26 +60,29 @@ def places(records: Iterable[Mapping[str, Any]]) -> dict[int, Place]:
 
 def touched_partitions(
     changed: Mapping[int, Place], before: Mapping[int, Place]
-) -> dict[date, set[int]] | None:
+) -> dict[date, set[int | None]]:
     """The partitions, by due month, that the changed invoices are in now or were in before
-    (re-dated into another month, or moved to another customer).
+    (re-dated into another month, or moved to another customer). An invoice without a
+    customer is in its month's customerless partition (None), which only a whole-month
+    refresh can replace (`months_without_customer`).
 
     The grouped report's own discovery names the first kind at the cost of its pages over the
     window; the invoice-level window, read once a run anyway, names both. (Both reports count
     the same invoices and stamp the same updated_at: an assumption of the sandbox, see
-    docs/exactness.md.) None when it cannot stand in: an invoice without a customer is in no
-    partition we could ask for."""
-    if any(place.customer is None for place in changed.values()):
-        return None
-    touched: dict[date, set[int]] = {}
+    docs/exactness.md.)"""
+    touched: dict[date, set[int | None]] = {}
     for invoice, place in changed.items():
-        touched.setdefault(place.month, set()).add(
-            place.customer  # type: ignore[arg-type]  # not None: any None returned above
-        )
+        touched.setdefault(place.month, set()).add(place.customer)
         old = before.get(invoice)
-        if old is not None and old.customer is not None:
+        if old is not None:
             touched.setdefault(old.month, set()).add(old.customer)
     return touched
+
+
+def months_without_customer(changed: Mapping[date, set]) -> set[date]:
+    """Months where a changed partition has no customer: no `customers` filter can ask for
+    it (a `customers=[None]` query is never sent), so its month is refreshed whole."""
+    return {month for month, customers in changed.items() if None in customers}
 
 
 def merged(*found: Mapping[date, set]) -> dict[date, set]:

@@ -10,7 +10,13 @@ from datetime import date
 
 from ..exactness.checksum import Cell, cells_off_checksum, months_of
 from ..exactness.fetch_plan import FetchPlan, plan_month_refreshes, plan_partition_fetches
-from ..exactness.partitions import Partition, Place, touched_partitions, without_partitions
+from ..exactness.partitions import (
+    Partition,
+    Place,
+    months_without_customer,
+    touched_partitions,
+    without_partitions,
+)
 from ..exactness.window import Windows
 from ..options import RunSettings
 from .batches import Batch, cell_counts, old_cell_counts, partition_counts, partitions_of
@@ -52,9 +58,7 @@ def touched(
     """Step 4: the partitions the window's changes touched, named by the invoice-level
     window where it can stand in, else by the grouped report's discovery query."""
     if settings.by_customer and changed is not None and windows.invoice_window_covers_grouped:
-        named = touched_partitions(changed, known.invoice_places(changed))
-        if named is not None:
-            return named
+        return touched_partitions(changed, known.invoice_places(changed))
     assert windows.grouped is not None
     return report.discover(windows.grouped)
 
@@ -65,13 +69,17 @@ def plan_fetches(
     changed: Mapping[date, set],
     skip: frozenset[Partition] = frozenset(),
 ) -> FetchPlan:
-    """Step 5: the cheapest requests for the changed partitions not fetched yet (`skip`)."""
+    """Step 5: the cheapest requests for the changed partitions not fetched yet (`skip`);
+    a month with a customerless partition (invoices without a customer) goes whole."""
     wanted = without_partitions(changed, skip)
     if not settings.by_customer or not wanted:
         return plan_month_refreshes(wanted)
+    whole = months_without_customer(wanted)
+    wanted = {month: customers for month, customers in wanted.items() if month not in whole}
     customers = {c for cs in wanted.values() for c in cs}
     known_rows, _ = known.partition_stats(customers)
     plan = plan_partition_fetches(wanted, known_rows, known.month_rows)
+    plan = FetchPlan(plan.fetches, plan.whole_months | whole, plan.expected_pages)
     logger.info(
         "provider %s: %d changed partitions in %d months, %d requests planned",
         known.provider_id,

@@ -18,6 +18,7 @@ from ..exactness.cells import (
     invoices_per_cell,
     listing_differences,
     months_cheaper_whole,
+    unlistable,
 )
 from ..exactness.checksum import Cell, months_of
 from ..exactness.partitions import Place, merged
@@ -73,7 +74,10 @@ def locate_lost(
             len(choices.bisect) - len(unexplained),
             sum(len(customers) for customers in found.values()),
         )
-    listing = sorted(choices.listing | unexplained, key=str)
+    to_list = choices.listing | unexplained
+    unasked = unlistable(to_list, settings.by_status)  # their months go whole
+    listing = sorted(to_list - unasked, key=str)
     listed = dict(zip(listing, report.customers_of_cells(listing), strict=True))
     partitions = merged(found, listing_differences(listed, ours))
+    whole |= months_of(unasked)
     return Located(partitions, frozenset(whole), report.client.requests_made - before)

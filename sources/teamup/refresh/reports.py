@@ -10,6 +10,7 @@ from typing import Any, TypedDict
 
 from ..api.client import QueryResult, ReportClient
 from ..api.limits import ordered_map
+from ..api.pages import id_key
 from ..exactness.checksum import Cell, Checksum
 from ..exactness.fetch_plan import PartitionFetch
 from ..exactness.partitions import month_bounds, partition_key
@@ -174,11 +175,11 @@ class GroupedReport:
             counts[row.get("status") if by_status else None] += row_count(row)
         return counts
 
-    def customers_of_cells(self, cells: Sequence[Cell]) -> list[dict[int, int]]:
+    def customers_of_cells(self, cells: Sequence[Cell]) -> list[dict[int | None, int]]:
         """Invoices per customer of each (due month, status), as the API counts them."""
         return list(ordered_map(self._customers_of_cell, cells, self.client.max_parallel))
 
-    def _customers_of_cell(self, cell: Cell) -> dict[int, int]:
+    def _customers_of_cell(self, cell: Cell) -> dict[int | None, int]:
         month, status = cell
         result = self._month_query(month, ["customer.id"], status=status)
         return {row_customer(row): row_count(row) for row in result.rows}
@@ -197,7 +198,7 @@ class InvoiceReport:
         if self.start_date and "due_date_gte" not in filters:
             filters["due_date_gte"] = self.start_date.isoformat()
         params.update(filters)
-        return self.client.query(INVOICES_ENDPOINT, params)
+        return self.client.query(INVOICES_ENDPOINT, params, key=id_key)
 
     def records(self, rows: Iterable[dict[str, Any]], request: str) -> list[dict[str, Any]]:
         try:

@@ -107,7 +107,9 @@ class SqlWarehouse:
         )
         return dict(rows)
 
-    def customer_counts(self, provider_id: int, month: date, status: str | None) -> dict[int, int]:
+    def customer_counts(
+        self, provider_id: int, month: date, status: str | None
+    ) -> dict[int | None, int]:
         """Invoices per customer of one due month and status (None: status not grouped)."""
         rows = self._query(
             "select customer_id, sum(invoice_count) from {table} "

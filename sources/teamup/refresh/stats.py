@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ class RunStats:
     watermarks: dict[str, str] = field(default_factory=dict)
     providers_expected: int = 0  # of the whole run, for progress: each provider is one load
     providers_done: int = 0
+    # What the run's records held that the API docs do not describe (records/unforeseen.py)
+    unforeseen: Counter = field(default_factory=Counter)
 
     def __deepcopy__(self, memo: dict) -> RunStats:
         return self  # dlt deep-copies source arguments; this one is shared with the caller

@@ -26,7 +26,7 @@ class Warehouse(Protocol):
 
     def customer_counts(
         self, provider_id: int, month: date, status: str | None
-    ) -> dict[int, int]: ...
+    ) -> dict[int | None, int]: ...
 
     def invoice_months(self, provider_id: int) -> set[date]: ...
 
@@ -71,7 +71,9 @@ class EmptyWarehouse:
     def partitions_in_months(self, provider_id: int, months: Iterable[date]) -> dict[str, date]:
         return {}
 
-    def customer_counts(self, provider_id: int, month: date, status: str | None) -> dict[int, int]:
+    def customer_counts(
+        self, provider_id: int, month: date, status: str | None
+    ) -> dict[int | None, int]:
         return {}
 
     def invoice_months(self, provider_id: int) -> set[date]:
@@ -134,7 +136,7 @@ class ProviderWarehouse:
     def partitions_in_months(self, months: Iterable[date]) -> dict[str, date]:
         return self.warehouse.partitions_in_months(self.provider_id, months)
 
-    def customer_counts(self, month: date, status: str | None) -> dict[int, int]:
+    def customer_counts(self, month: date, status: str | None) -> dict[int | None, int]:
         return self.warehouse.customer_counts(self.provider_id, month, status)
 
     def invoice_months(self) -> set[date]:

@@ -10,6 +10,7 @@ from sources.teamup.exactness.cells import (
     invoices_per_cell,
     listing_differences,
     months_cheaper_whole,
+    unlistable,
 )
 from sources.teamup.exactness.partitions import Place, merged
 
@@ -60,3 +61,18 @@ def test_a_listing_names_the_customers_whose_counts_differ():
     listed = {PAID: {1: 2, 3: 1}}  # 2 lost its invoice; 3 has one we do not
     assert listing_differences(listed, ours) == {JAN: {2, 3}}
     assert merged({JAN: {1}}, {JAN: {2}, FEB: {3}}) == {JAN: {1, 2}, FEB: {3}}
+
+
+def test_a_cell_of_a_status_the_docs_do_not_list_is_never_listed():
+    cells = {PAID, (JAN, "written_off"), (FEB, None), (FEB, "retry_failed")}
+    assert unlistable(cells, by_status=True) == {(JAN, "written_off"), (FEB, None)}
+
+
+def test_without_status_in_the_grouping_every_cell_lists_without_a_status_filter():
+    assert unlistable({(JAN, None), (FEB, None)}, by_status=False) == set()
+
+
+def test_a_customerless_partition_that_differs_is_found_like_any_other():
+    listed = {PAID: {1: 2, None: 3}}
+    ours = {PAID: {1: 2, None: 4}}  # a walk-in's invoice was deleted
+    assert listing_differences(listed, ours) == {JAN: {None}}

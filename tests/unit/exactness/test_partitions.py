@@ -11,6 +11,7 @@ from sources.teamup.exactness.partitions import (
     customer_of_key,
     month_bounds,
     months_between,
+    months_without_customer,
     partition_key,
     short_partitions,
     touched_partitions,
@@ -62,8 +63,14 @@ def test_an_invoice_moved_to_another_customer_touches_both():
     }
 
 
-def test_an_invoice_without_a_customer_leaves_it_to_the_grouped_report():
-    assert touched_partitions({7: Place(None, JAN, "paid")}, {}) is None
+def test_an_invoice_without_a_customer_touches_its_months_customerless_partition():
+    changed = {7: Place(None, JAN, "paid"), 8: Place(1, FEB, "paid")}
+    before = {8: Place(None, MAR, "open")}  # 8 was sold to no one, now to customer 1
+    assert touched_partitions(changed, before) == {JAN: {None}, FEB: {1}, MAR: {None}}
+
+
+def test_only_months_with_a_customerless_partition_go_whole():
+    assert months_without_customer({JAN: {None, 1}, FEB: {2}, MAR: {None}}) == {JAN, MAR}
 
 
 def test_partitions_fetched_already_are_skipped():
