@@ -72,3 +72,12 @@ def test_bisecting_pays_only_where_listing_customers_would_cost_more():
     assert worth_bisecting(known=8000, missing=1, customers=5000)
     assert not worth_bisecting(known=8000, missing=1, customers=40)
     assert not worth_bisecting(known=10, missing=0, customers=5000)
+
+
+def test_a_lost_walk_in_is_found_in_its_months_customerless_partition():
+    """An invoice sold to no customer (None) is found like any other: the partition named is
+    (None, month), which the run then refreshes with its month (never a customers=[None])."""
+    invoices = [(i, None if i == 77 else i % 5 + 1) for i in range(1, 201)]
+    api = FakeApi({i for i, _ in invoices} - {77})
+    found, unexplained = locate_missing({CELL: invoices}, {CELL: 199}, api.count_above, leaf=1)
+    assert found == {NOV: {None}} and unexplained == set()
