@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, cast
 
 from .exceptions import (
     ApiUnavailableError,
@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         print("teamup-etl: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:
+        error = _ours(error)
         if not logging.getLogger().handlers:
             pass  # logging is not set up (its own setting failed): the line below is all
         elif args.verbose:
@@ -128,6 +129,16 @@ def main(argv: list[str] | None = None) -> int:
         return exit_code(error)
 
 
+def _ours(error: Exception) -> Exception:
+    """dlt's configuration errors (raised as early as its first read of a setting) as ours,
+    naming the setting; any other error as it is."""
+    from dlt.common.configuration.exceptions import ConfigurationException
+
+    from .failures import unwrap
+
+    return cast(Exception, unwrap(error)) if isinstance(error, ConfigurationException) else error
+
+
 def exit_code(error: BaseException) -> int:
     """The first matching class's code; some failed providers exit as their first failure."""
     if isinstance(error, ProvidersFailedError) and error.failures:
@@ -136,7 +147,12 @@ def exit_code(error: BaseException) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from . import runs
+    from . import preflight, runs
+
+    if args.command in ("load", "backfill", "probe"):
+        preflight.before_requests()
+    if args.command in ("load", "backfill", "models"):
+        preflight.before_run()
 
     if args.command == "status":
         from .status import status
@@ -185,8 +201,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from .check import check
+    from .preflight import check_thresholds
 
-    report = check(args.database, args.max_age_hours, args.max_row_change)
+    report = check(args.database, *check_thresholds(args.max_age_hours, args.max_row_change))
     print(report.text())
     if report.ok:
         return 0

@@ -10,10 +10,14 @@ from pathlib import Path
 from typing import Any, cast
 
 import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, InvalidNativeValue
+from dlt.common.configuration.inject import inject_section
+from dlt.common.configuration.specs.config_section_context import ConfigSectionContext
 from dlt.common.destination import Destination
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from .exceptions import ConfigurationError, WarehouseError
+from .failures import unwrap
 from .warehouse_file import busy_timeout, held_open
 
 logger = logging.getLogger(__name__)
@@ -22,6 +26,7 @@ PIPELINE_NAME = "teamup_warehouse"  # also the DuckDB file's name: never the dat
 DATASET_NAME = "teamup"
 DESTINATION_SETTING = "teamup_etl.destination"  # TEAMUP_ETL__DESTINATION
 DEFAULT_DESTINATION = "duckdb"
+DUCKDB_SETTING = "DESTINATION__DUCKDB__CREDENTIALS"
 # duckdb: a local file (the embedded warehouse); motherduck: DuckDB's dialect on a server, so
 # the same SQL; postgres: a server warehouse. Each takes its credentials where dlt looks.
 DESTINATIONS = ("duckdb", "postgres", "motherduck")
@@ -48,7 +53,31 @@ def make_destination(name: str | None = None, credentials: Any = None) -> Destin
     options: dict[str, Any] = {"staging_dataset_name_layout": STAGING_LAYOUT}
     if credentials is not None:
         options["credentials"] = credentials
-    return cast(Destination, Destination.from_reference(destination_name(name), **options))
+    destination = cast(Destination, Destination.from_reference(destination_name(name), **options))
+    if credentials is None and destination.destination_name != "duckdb":
+        resolved(destination)  # a server's credentials: missing parts fail here, named
+    return destination
+
+
+def configured_duckdb_file() -> Path:
+    """The DuckDB working file as the pipeline will resolve it, before there is a pipeline."""
+    credentials = resolved(make_destination("duckdb")).credentials
+    return duckdb_file(Path(cast(DuckDbCredentials, credentials).database))
+
+
+def resolved(destination: Destination) -> Any:
+    """The destination's configuration as the pipeline will resolve it, resolved now: a part
+    missing or unreadable stops the command before it starts, in one line naming the setting
+    (dlt's account of every place it looked goes to the log: a file, or --verbose)."""
+    config = destination.spec()
+    config.dataset_name, config.local_dir = DATASET_NAME, str(Path.cwd())  # the pipeline's
+    config.pipeline_name = PIPELINE_NAME  # a DuckDB file's default name
+    try:
+        with inject_section(ConfigSectionContext(pipeline_name=PIPELINE_NAME)):
+            return destination.configuration(config)
+    except (ConfigFieldMissingException, InvalidNativeValue) as error:
+        logger.info("dlt resolved the %s settings: %s", destination.destination_name, error)
+        raise unwrap(error) from None
 
 
 def is_local_file(pipeline: dlt.Pipeline) -> bool:
@@ -59,7 +88,18 @@ def is_local_file(pipeline: dlt.Pipeline) -> bool:
 def database_path(pipeline: dlt.Pipeline) -> Path:
     """The DuckDB file dlt resolved for this pipeline (its credentials, else the default)."""
     credentials = cast(DuckDbCredentials, pipeline.destination_client().config.credentials)
-    return Path(credentials.database)
+    return duckdb_file(Path(credentials.database))
+
+
+def duckdb_file(path: Path) -> Path:
+    """The DuckDB file a setting names, checked: a file (or none yet) in a directory that is."""
+    if path.is_dir():
+        raise ConfigurationError(f"{DUCKDB_SETTING} names the directory {path}, not a file")
+    if not path.parent.is_dir():
+        raise ConfigurationError(
+            f"{DUCKDB_SETTING} names {path}, in a directory that does not exist"
+        )
+    return path
 
 
 def shown(pipeline: dlt.Pipeline) -> str:

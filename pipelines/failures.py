@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dlt.common.configuration.exceptions import (
     ConfigFieldMissingException,
     ConfigValueCannotBeCoercedException,
+    InvalidNativeValue,
 )
 from dlt.common.destination.exceptions import DestinationException
 from dlt.destinations.exceptions import DatabaseException
@@ -19,7 +18,7 @@ from .exceptions import (
     TeamUpError,
     WarehouseError,
 )
-from .messages import flattened
+from .messages import flattened, missing_settings, not_coerced, unreadable
 
 
 def unwrap(error: BaseException, warehouse: str = "the warehouse") -> BaseException:
@@ -33,17 +32,11 @@ def unwrap(error: BaseException, warehouse: str = "the warehouse") -> BaseExcept
         if isinstance(current, TeamUpError | KeyboardInterrupt):
             return current  # an interrupt dlt wrapped is still the user's Ctrl-C
         if isinstance(current, ConfigFieldMissingException):
-            return ConfigurationError(
-                "missing setting(s): "
-                + ", ".join(current.fields)
-                + " (set e.g. SOURCES__TEAMUP__API_TOKEN, or .dlt/secrets.toml)"
-            )
+            return ConfigurationError(missing_settings(current.traces))
         if isinstance(current, ConfigValueCannotBeCoercedException):
-            # The value is not shown: it could be a secret set in the wrong place.
-            return ConfigurationError(
-                f"the setting {current.field_name} is not a valid {_type_name(current.hint)}"
-                " (check its environment variable or .dlt/config.toml)"
-            )
+            return ConfigurationError(not_coerced(current.field_name, current.hint))
+        if isinstance(current, InvalidNativeValue):
+            return ConfigurationError(unreadable(current.spec.__name__, current.embedded_sections))
         if database_error is None and _is_database_error(current):
             database_error = current
         inner = (
@@ -93,7 +86,3 @@ def database_message(error: BaseException, whole: bool = False) -> str:
 def _first_line(error: BaseException) -> str:
     lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
     return lines[0] if lines else type(error).__name__
-
-
-def _type_name(hint: Any) -> str:
-    return getattr(hint, "__name__", str(hint))

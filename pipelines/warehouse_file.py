@@ -15,6 +15,8 @@ from typing import Any
 import dlt
 import duckdb
 
+from sources.teamup.options import number, setting_name, whole_number
+
 from .exceptions import ConfigurationError, WarehouseBusyError, WarehouseError
 
 logger = logging.getLogger(__name__)
@@ -40,15 +42,11 @@ LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?
 
 
 def busy_timeout() -> float:
-    """Seconds a run waits for a warehouse file another process holds open."""
+    """Seconds a run waits for a warehouse file another process holds open (0 or more)."""
     value: Any = dlt.config.get(BUSY_TIMEOUT_SETTING)  # any TOML or env value
-    try:
-        return DEFAULT_BUSY_TIMEOUT_SECONDS if value is None else float(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(
-            "TEAMUP_ETL__BUSY_TIMEOUT_SECONDS ([teamup_etl] busy_timeout_seconds) is not a"
-            f" number of seconds: {value!r}"
-        ) from None
+    if value is None:
+        return DEFAULT_BUSY_TIMEOUT_SECONDS
+    return number(value, setting_name("busy_timeout_seconds", "teamup_etl"))
 
 
 def duckdb_limits() -> dict[str, Any]:
@@ -57,13 +55,9 @@ def duckdb_limits() -> dict[str, Any]:
     memory: Any = dlt.config.get(MEMORY_LIMIT_SETTING)
     threads: Any = dlt.config.get(THREADS_SETTING)
     memory = DEFAULT_DUCKDB_MEMORY_LIMIT if memory is None else str(memory).strip()
-    try:
-        threads = DEFAULT_DUCKDB_THREADS if threads is None else int(threads)
-    except (TypeError, ValueError):
-        raise ConfigurationError(
-            f"TEAMUP_ETL__DUCKDB_THREADS ([teamup_etl] duckdb_threads) is not a whole number:"
-            f" {threads!r}"
-        ) from None
+    if threads is None:
+        threads = DEFAULT_DUCKDB_THREADS
+    threads = whole_number(threads, setting_name("duckdb_threads", "teamup_etl"), 0)
     limits: dict[str, Any] = {}
     if memory:
         limits["memory_limit"] = memory
@@ -91,7 +85,18 @@ def analyst_copy_path(database: Path) -> Path | None:
     if value is False or str(value).strip().lower() in ("", "false", "off"):
         return None
     copy = Path(str(value)).expanduser()
-    return copy if copy.is_absolute() else database.parent / copy
+    return checked_copy(copy if copy.is_absolute() else database.parent / copy, database)
+
+
+def checked_copy(copy: Path, database: Path) -> Path:
+    """The analyst copy, a file apart from the working file (publishing it onto the working
+    file, or into a directory, would fail only after the run's load committed)."""
+    name = setting_name("analyst_copy", "teamup_etl")
+    if copy.resolve() == database.resolve():
+        raise ConfigurationError(f"{name} is the working file {database} itself: name another")
+    if copy.is_dir():
+        raise ConfigurationError(f"{name} names the directory {copy}, not a file")
+    return copy
 
 
 def open_when_free(

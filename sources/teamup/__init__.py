@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, TypedDict, cast
 
 import dlt
@@ -14,10 +14,12 @@ from dlt.common.configuration.inject import with_config
 from dlt.common.schema.typing import TFileFormat, TSchemaContractDict, TWriteDisposition
 from dlt.sources import DltResource
 
+from . import options
 from .api.client import ReportClient
 from .api.limits import RequestGate, make_gate
-from .exceptions import ConfigurationError
 from .options import RunSettings
+from .options import provider_ids as parse_provider_ids
+from .options import start_date as parse_start_date
 from .records.hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
 from .records.tables import TableRecords
 from .records.unforeseen import in_headers, in_invoices
@@ -37,7 +39,6 @@ from .refresh.stats import RunStats
 from .refresh.warehouse import EmptyWarehouse, ProviderWarehouse, Warehouse
 from .settings import (
     DEFAULT_BASE_URL,
-    DEFAULT_GROUPED_COLUMNS,
     DEFAULT_LAG_SECONDS,
     DEFAULT_LOADER_FILE_FORMAT,
     DEFAULT_MAX_PARALLEL_REQUESTS,
@@ -45,7 +46,6 @@ from .settings import (
     DEFAULT_OVERLAP_SECONDS,
     DEFAULT_PROVIDER,
     DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
-    LOADER_FILE_FORMATS,
     PREFERRED_FILE_FORMATS,
     TABLES,
 )
@@ -57,30 +57,6 @@ logger = logging.getLogger(__name__)
 # would not convert to its column's type fails the load, never lands in a variant column.
 TYPES_FROZEN: TSchemaContractDict = {"data_type": "freeze"}
 CUSTOMER_HINTS: Any = {"name": {"data_type": "text"}, "email": {"data_type": "text"}}
-
-
-def parse_provider_ids(value: str | int | Sequence[Any] | None) -> list[int | None]:
-    """'1,2' -> [1, 2]; nothing -> [None] (the token's only provider, no header sent)."""
-    if value is None or value == "":
-        return [None]
-    parts = value if isinstance(value, list | tuple) else str(value).split(",")
-    try:
-        return [int(str(part).strip()) for part in parts if str(part).strip()]
-    except ValueError:
-        raise ConfigurationError(
-            f"provider_id must be integers, comma-separated: {value!r}"
-        ) from None
-
-
-def parse_start_date(value: str | date | None) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigurationError(f"start_date must be YYYY-MM-DD, not {value!r}") from None
 
 
 @dlt.source(name="teamup", max_table_nesting=0)
@@ -127,24 +103,17 @@ def teamup_source(
         months: these due months replaced whole, the watermark left (the audit's
             re-fetch); like `backfill`, for months that need not be consecutive.
     """
-    settings = RunSettings(
-        columns=tuple(c for c in (grouped_columns or DEFAULT_GROUPED_COLUMNS) if c != "count"),
-        start_date=parse_start_date(start_date),
-        overlap=timedelta(seconds=overlap_seconds),
-        lag=timedelta(seconds=lag_seconds),
-    )
+    # Each setting checked before anything is extracted: a package dlt cannot write, say,
+    # stays pending and fails every later run until it is dropped.
+    settings = options.run_settings(grouped_columns, start_date, overlap_seconds, lag_seconds)
     providers = parse_provider_ids(provider_id)
-    if loader_file_format not in LOADER_FILE_FORMATS:
-        # Checked before anything is extracted: a package dlt cannot write stays pending
-        # and fails every later run until it is dropped.
-        raise ConfigurationError(
-            f"loader_file_format must be one of {', '.join(LOADER_FILE_FORMATS)},"
-            f" not {loader_file_format!r}"
-        )
-    if auth_scheme not in ("Token", "Bearer"):
-        raise ConfigurationError(f"auth_scheme must be Token or Bearer, not {auth_scheme!r}")
+    api_token = options.api_token(api_token)
+    base_url, auth_scheme = options.client_settings(base_url, auth_scheme)
+    max_parallel_requests = options.parallel_requests(max_parallel_requests)
+    file_format = options.loader_file_format(loader_file_format) or DEFAULT_LOADER_FILE_FORMAT
+    limit = options.rate_limit(max_requests_per_second, rate_limit_window_seconds)
     run_stats = stats if stats is not None else RunStats()
-    gate = gate or make_gate(max_requests_per_second, rate_limit_window_seconds)
+    gate = gate or make_gate(*limit)
     known: Warehouse = warehouse or EmptyWarehouse()
 
     # A closure, not resource arguments: dlt would try to inject those from config, token too.
@@ -171,7 +140,7 @@ def teamup_source(
         finally:
             known.close()
 
-    return [grouped_batches, *_tables(grouped_batches, TableRecords(settings), loader_file_format)]
+    return [grouped_batches, *_tables(grouped_batches, TableRecords(settings), file_format)]
 
 
 @dataclass(frozen=True)
@@ -200,8 +169,8 @@ def franchise(
     token's requests, whichever provider's load sends them."""
     return Franchise(
         tuple(parse_provider_ids(provider_id)),
-        make_gate(max_requests_per_second, rate_limit_window_seconds),
-        loader_file_format or None,
+        make_gate(*options.rate_limit(max_requests_per_second, rate_limit_window_seconds)),
+        options.loader_file_format(loader_file_format),
     )
 
 

@@ -121,7 +121,7 @@ def test_cli_exit_codes(harness):
     assert missing.returncode == 7
     negative = etl("check", "--max-row-change", "-1", cwd=harness.workdir)
     assert negative.returncode == 2
-    assert_one_line_error(negative, "must not be negative")
+    assert_one_line_error(negative, "--max-row-change", "0 or more")
 
 
 def test_check_reads_the_analyst_copy_when_asked(harness):
