@@ -77,10 +77,17 @@ def test_status_of_an_empty_warehouse_says_none_yet(harness):
     assert not harness.database.exists()  # looking does not create the file
 
 
-def test_models_alone_adds_no_run(harness):
+def test_models_adds_a_row_of_its_own_and_no_load(harness):
+    """`teamup-etl models` is recorded (check reads it: views a load failed to build count
+    as rebuilt), as a row of no provider that loaded nothing."""
     harness.load()
     runs.models()
-    assert [r[0] for r in harness.query(HISTORY)] == ["load"]
+    rows = harness.query(
+        "select command, outcome, provider_id, requests, rows_written "
+        "from teamup.run_history order by started_at"
+    )
+    assert [r[:3] for r in rows] == [("load", "succeeded", 0), ("models", "succeeded", None)]
+    assert rows[1][3:] == (None, None)
 
 
 def test_a_failed_first_run_is_recorded_and_the_next_load_is_exact(harness):
