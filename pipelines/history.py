@@ -13,10 +13,11 @@ logger = logging.getLogger(__name__)
 
 HISTORY_TABLE = "run_history"
 # A row's outcome. A provider's row: succeeded (its refresh committed) or failed. The run's own
-# row (no provider) is written when the run ends non-zero and no provider's row says so:
-# failed, or views_failed (the refreshes committed as their rows say, the views did not
-# build). While a load or backfill runs its own row says running; one still running when the
-# next run starts (which holds the lock) never recorded its end: that run marks it crashed.
+# row (no provider) says running while a load or backfill runs; it goes when the run
+# succeeds or its last provider's row says why it failed, else it says failed or
+# views_failed (the refreshes committed as their rows say, the views did not build). One
+# still running when the next run starts (which holds the lock) never recorded its end:
+# that run marks it crashed. A models run's own row: succeeded or failed.
 SUCCEEDED, FAILED, VIEWS_FAILED = "succeeded", "failed", "views_failed"
 RUNNING, CRASHED = "running", "crashed"
 NOT_FINISHED = (

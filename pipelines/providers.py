@@ -107,7 +107,7 @@ def load_providers(
             record.load_ids = ",".join([*load_ids, *audit_loads])
         written = record_row(pipeline, record, outcome.failure)
         if outcome.error is not None:  # the provider's row says failed: the run's need not
-            outcome.error.recorded = written  # type: ignore[attr-defined]  # read by runs._run
+            outcome.error.recorded = written  # type: ignore[attr-defined]  # run_records.end
         failure = outcome.failure
         if failure is not None and stops_the_run(failure):
             # An audit's failure ends the run unrecorded: the run's own row then says the run

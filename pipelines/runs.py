@@ -254,12 +254,8 @@ def provider_failure(outcomes: list[ProviderOutcome]) -> BaseException | None:
         message += "; failed: " + _provider_lines(failed)
     if audits:
         message += "; the audit failed: " + _provider_lines(audits)
-    error = ProvidersFailedError(message, [*failed.values(), *audits.values()])
-    # A failed provider's row says the run failed; failed audits alone leave the providers'
-    # rows succeeded: the run's own row says it then.
-    recorded = any(getattr(failure, "recorded", False) for failure in failed.values())
-    error.recorded = recorded  # type: ignore[attr-defined]
-    return error
+    # Not marked recorded: the run's own row keeps this line, listed above its providers'.
+    return ProvidersFailedError(message, [*failed.values(), *audits.values()])
 
 
 def _provider_lines(errors: dict[int, BaseException]) -> str:

@@ -17,6 +17,7 @@ import pytest
 from pipelines import cli, runs
 from pipelines.lock import exclusive_run
 from pipelines.views import MODELS_DIR
+from tests.support import postgres
 from tests.support.cli import analyst_holding
 from tests.support.harness import Harness
 from tests.support.targets import DESTINATIONS, Target
@@ -357,3 +358,39 @@ def test_a_run_refused_before_it_starts_changes_and_records_nothing(
     assert harness.query(ALL_ROWS) == before
     assert status_runs(capsys) == listed
     assert harness.sandbox.log.count() == requests
+
+
+def test_a_server_that_goes_away_leaves_the_run_running_until_the_next_marks_it_crashed(
+    make_harness, capsys, postgres_server
+):
+    """PostgreSQL stops taking connections mid-run: exit 7, and the row of how it ended cannot
+    be written; the run's own row, written as it began, says running (never succeeded)."""
+    harness = make_harness("postgres", invoices=INVOICES)
+    harness.load()
+    harness.later()
+    admin = postgres.with_database(postgres_server, postgres.database_of(harness.target.location))
+    gone: list[int] = []
+
+    def go_away(info) -> bool:
+        if not gone and info.endpoint == "invoices":
+            postgres.refuse_connections(admin)
+            gone.append(info.seq)
+        return False
+
+    harness.sandbox.faults.fail(when=go_away, times=None)
+    try:
+        code, _, err = teamup_etl(capsys, "load")
+    finally:
+        postgres.allow_connections(admin)
+    harness.sandbox.faults.reset()
+    assert gone and code == 7 and "postgres warehouse" in err
+    assert [(p, outcome) for p, outcome, _ in harness.query(NEWEST)] == [(None, "running")]
+    assert " running " in status_runs(capsys)[0]
+    checked, _, err = teamup_etl(capsys, "check")
+    assert checked == 10 and " has not finished: no end recorded" in err
+
+    assert _load(capsys) == 0
+    assert_recorded_as(harness, capsys, 0, [COMMITTED], None)
+    assert harness.query("select outcome from teamup.run_history where provider_id is null") == [
+        ("crashed",)
+    ]
