@@ -228,7 +228,7 @@ def last_runs(
     )
     by_provider = provider_id is not None and "provider_id" in have
     provider = "provider_id = %s" if by_provider else "%s is null"
-    own_first = "provider_id is null" if "provider_id" in have else "true"
+    own_first = "(provider_id is null) desc, " if "provider_id" in have else ""
     # as RunRecord.invocation: rows from before invocations were kept are their own
     of_invocation = "coalesce(invocation_id, run_id)" if "invocation_id" in have else "run_id"
     # An invocation's own row started first and is listed first: ordered by when the
@@ -240,7 +240,7 @@ def last_runs(
         "where outcome = coalesce(%s, outcome) and command = coalesce(%s, command) "
         "and command <> coalesce(%s, '') "
         f"and {provider} and invocation_key = coalesce(%s, invocation_key) "
-        f"order by invocation_started desc, {own_first} desc, started_at desc, finished_at desc "
+        f"order by invocation_started desc, {own_first}started_at desc, finished_at desc "
         "limit %s",
         outcome,
         command,
