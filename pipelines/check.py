@@ -13,7 +13,15 @@ import dlt
 from .destination import database_path, is_local_file, reading, shown
 from .exceptions import ConfigurationError, WarehouseError
 from .failures import unwrap
-from .history import COUNTED_TABLES, RunRecord, last_invocation, last_runs, providers_seen
+from .history import (
+    COUNTED_TABLES,
+    RUNNING,
+    VIEWS_FAILED,
+    RunRecord,
+    last_invocation,
+    last_runs,
+    providers_seen,
+)
 from .reconcile import describe, mismatched_months
 from .runs import make_pipeline
 
@@ -124,20 +132,42 @@ def run_checks(
 
 
 def check_last_run(client: Any) -> CheckResult:
-    """The newest teamup-etl command: every provider it ran (and the run itself) succeeded."""
-    rows = last_invocation(client)
+    """The newest load or backfill: every provider it ran (and the run itself) succeeded.
+    Views it failed to build count as rebuilt once a later `teamup-etl models` succeeded;
+    a later models run that failed fails the check too."""
+    rows = last_invocation(client, other_than="models")
     if not rows:
-        return CheckResult("last run", False, "no run recorded in run_history yet")
+        return CheckResult("last run", False, "no load or backfill recorded in run_history yet")
     first = min(rows, key=lambda run: run.started_at)
-    when = f"the {first.command} started {first.started_at:%Y-%m-%d %H:%M %Z}"
+    when = f"the {first.command} started {_at(first)}"
     failed = [run for run in rows if not run.succeeded]
-    if not failed:
-        return CheckResult("last run", True, f"{when} succeeded")
-    shown = "; ".join(
-        (f"provider {run.provider_id}: " if run.provider_id is not None else "") + str(run.error)
-        for run in failed
-    )
-    return CheckResult("last run", False, f"{when} failed: {shown}")
+    after = [
+        run
+        for run in last_invocation(client, command="models")
+        if run.started_at > first.started_at
+    ]
+    if (
+        after
+        and all(run.succeeded for run in after)
+        and any(r.outcome == VIEWS_FAILED for r in failed)
+    ):
+        when += f" (its views rebuilt by `teamup-etl models` started {_at(after[0])})"
+        failed = [run for run in failed if run.outcome != VIEWS_FAILED]
+    detail = f"{when} succeeded"
+    if failed:
+        unfinished = all(run.outcome == RUNNING for run in failed)
+        verb = "has not finished" if unfinished else "failed"
+        detail = f"{when} {verb}: " + "; ".join(run.reason() for run in failed)
+    broken = [run for run in after if not run.succeeded]
+    if broken:
+        detail += f"; then `teamup-etl models` started {_at(broken[0])} failed: " + "; ".join(
+            run.reason() for run in broken
+        )
+    return CheckResult("last run", not failed and not broken, detail)
+
+
+def _at(run: RunRecord) -> str:
+    return f"{run.started_at:%Y-%m-%d %H:%M %Z}"
 
 
 def check_freshness(client: Any, max_age: timedelta, now: datetime) -> CheckResult:

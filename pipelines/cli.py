@@ -22,6 +22,7 @@ from .exceptions import (
     ReconciliationError,
     RunInProgressError,
     TeamUpError,
+    ViewsFailedError,
     WarehouseError,
 )
 from .messages import RedactingFilter, configured_token, one_line, redact
@@ -140,8 +141,9 @@ def _ours(error: Exception) -> Exception:
 
 
 def exit_code(error: BaseException) -> int:
-    """The first matching class's code; some failed providers exit as their first failure."""
-    if isinstance(error, ProvidersFailedError) and error.failures:
+    """The first matching class's code; some failed providers exit as their first failure,
+    views that failed after the refreshes committed as their own failure."""
+    if isinstance(error, ProvidersFailedError | ViewsFailedError) and error.failures:
         error = error.failures[0]
     return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), EXIT_UNEXPECTED)
 

@@ -44,6 +44,15 @@ class ProvidersFailedError(TeamUpError):
         super().__init__(message)
 
 
+class ViewsFailedError(TeamUpError):
+    """The providers' refreshes committed (as their rows say), then the views did not build;
+    the exit code is the views' failure's (a model: 7)."""
+
+    def __init__(self, message: str, failure: BaseException):
+        self.failures = [failure]
+        super().__init__(message)
+
+
 class RunInProgressError(TeamUpError):
     """Another run of the same pipeline holds its lock."""
 
@@ -71,6 +80,7 @@ __all__ = [
     "ReconciliationError",
     "RunInProgressError",
     "TeamUpError",
+    "ViewsFailedError",
     "WarehouseBusyError",
     "WarehouseError",
 ]

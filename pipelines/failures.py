@@ -18,7 +18,7 @@ from .exceptions import (
     TeamUpError,
     WarehouseError,
 )
-from .messages import flattened, missing_settings, not_coerced, unreadable
+from .messages import flattened, missing_settings, not_coerced, one_line, redact, unreadable
 
 
 def unwrap(error: BaseException, warehouse: str = "the warehouse") -> BaseException:
@@ -46,6 +46,13 @@ def unwrap(error: BaseException, warehouse: str = "the warehouse") -> BaseExcept
     if database_error is not None or _is_database_error(error):
         return WarehouseError(f"{warehouse} failed: {database_message(database_error or error)}")
     return error
+
+
+def error_line(error: BaseException) -> str:
+    """The failure as run_history keeps it: the CLI's one line (Ctrl-C: interrupted)."""
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    return redact(one_line(error))
 
 
 def stops_the_run(error: BaseException) -> bool:

@@ -12,6 +12,18 @@ from sources.teamup import existing_tables
 logger = logging.getLogger(__name__)
 
 HISTORY_TABLE = "run_history"
+# A row's outcome. A provider's row: succeeded (its refresh committed) or failed. The run's own
+# row (no provider) says running while a load or backfill runs; it goes when the run
+# succeeds or its last provider's row says why it failed, else it says failed or
+# views_failed (the refreshes committed as their rows say, the views did not build). One
+# still running when the next run starts (which holds the lock) never recorded its end:
+# that run marks it crashed. A models run's own row: succeeded or failed.
+SUCCEEDED, FAILED, VIEWS_FAILED = "succeeded", "failed", "views_failed"
+RUNNING, CRASHED = "running", "crashed"
+NOT_FINISHED = (
+    "no end recorded: still running, or stopped unrecorded (killed, or the machine or the"
+    " warehouse went down)"
+)
 # Tables whose size (the provider's rows) after each run is kept, for `check`'s jumps: a column
 # each in HISTORY_DDL (report_columns, the column headers, is no data and not counted).
 COUNTED_TABLES = ("invoices", "invoices_grouped", "customers")
@@ -23,8 +35,8 @@ COUNTED_TABLES = ("invoices", "invoices_grouped", "customers")
 HISTORY_DDL = """
 create table if not exists {table} (
     run_id varchar primary key,
-    command varchar not null,           -- load | backfill
-    outcome varchar not null,           -- succeeded | failed
+    command varchar not null,           -- load | backfill | models
+    outcome varchar not null,           -- succeeded | failed | views_failed | running | crashed
     error varchar,                      -- the failure's one line, as the CLI printed it
     started_at timestamptz not null,
     finished_at timestamptz not null,
@@ -88,7 +100,14 @@ class RunRecord:
 
     @property
     def succeeded(self) -> bool:
-        return self.outcome == "succeeded"
+        return self.outcome == SUCCEEDED
+
+    def reason(self) -> str:
+        """What went wrong, on one line, as `check` says it."""
+        if self.outcome == RUNNING:
+            return NOT_FINISHED
+        whose = f"provider {self.provider_id}: " if self.provider_id is not None else ""
+        return whose + str(self.error)
 
     @property
     def invocation(self) -> str:
@@ -96,7 +115,7 @@ class RunRecord:
 
     def line(self) -> str:
         """One run as `status` lists it."""
-        shown = f"{self.started_at:%Y-%m-%d %H:%M:%S}  {self.command:<8} {self.outcome:<9}"
+        shown = f"{self.started_at:%Y-%m-%d %H:%M:%S}  {self.command:<8} {self.outcome:<12}"
         shown += f" {self.duration_seconds:7.1f}s"
         if self.provider_id is not None:
             shown += f"  provider {self.provider_id}"
@@ -116,6 +135,8 @@ class RunRecord:
             shown += f"  audit FAILED: {self.audit_error}"
         if self.error:
             shown += f"  error: {self.error}"
+        elif self.outcome == RUNNING:
+            shown += f"  {NOT_FINISHED}"
         return shown
 
 
@@ -142,6 +163,27 @@ def record_run(client: Any, run: RunRecord) -> None:
     columns = ", ".join(values)
     marks = ", ".join("%s" for _ in values)
     client.execute_sql(f"insert into {history} ({columns}) values ({marks})", *values.values())
+
+
+def begin_run(client: Any, run: RunRecord, crashed: str) -> None:
+    """The run's own row, `running` until the run ends (end_run, or a row of how it failed).
+    Rows an earlier run left running never recorded their end: the caller holds the run lock,
+    so none is still running; they are marked crashed, with `crashed` as their error."""
+    record_run(client, run)
+    history = client.make_qualified_table_name(HISTORY_TABLE)
+    client.execute_sql(
+        f"update {history} set outcome = %s, error = %s where outcome = %s and run_id <> %s",
+        CRASHED,
+        crashed,
+        RUNNING,
+        run.run_id,
+    )
+
+
+def end_run(client: Any, run_id: str) -> None:
+    """The run's `running` row gone: it ended, and its other rows say how."""
+    history = client.make_qualified_table_name(HISTORY_TABLE)
+    client.execute_sql(f"delete from {history} where run_id = %s and outcome = %s", run_id, RUNNING)
 
 
 def record_mismatches(client: Any, invocation_id: str, per_provider: dict[int, int]) -> None:
@@ -171,9 +213,11 @@ def last_runs(
     command: str | None = None,
     provider_id: int | None = None,
     invocation: str | None = None,
+    other_than: str | None = None,
 ) -> list[RunRecord]:
-    """The newest rows first, optionally only those of one outcome, command, provider and
-    invocation (RunRecord.invocation)."""
+    """The newest invocations first, each with its own row (no provider's) first, then its
+    providers' newest first; optionally only the rows of one outcome, command (or any command
+    `other_than` one), provider and invocation (RunRecord.invocation)."""
     if HISTORY_TABLE not in existing_tables(client, client.dataset_name):
         return []
     history = client.make_qualified_table_name(HISTORY_TABLE)
@@ -184,15 +228,23 @@ def last_runs(
     )
     by_provider = provider_id is not None and "provider_id" in have
     provider = "provider_id = %s" if by_provider else "%s is null"
+    own_first = "(provider_id is null) desc, " if "provider_id" in have else ""
     # as RunRecord.invocation: rows from before invocations were kept are their own
     of_invocation = "coalesce(invocation_id, run_id)" if "invocation_id" in have else "run_id"
+    # An invocation's own row started first and is listed first: ordered by when the
+    # invocation started, over all its rows (computed before the filters).
     rows = client.execute_sql(
-        f"select {columns} from {history} "
+        f"select {columns} from (select *, {of_invocation} as invocation_key, "
+        f"min(started_at) over (partition by {of_invocation}) as invocation_started "
+        f"from {history}) runs "
         "where outcome = coalesce(%s, outcome) and command = coalesce(%s, command) "
-        f"and {provider} and {of_invocation} = coalesce(%s, {of_invocation}) "
-        "order by started_at desc, finished_at desc limit %s",
+        "and command <> coalesce(%s, '') "
+        f"and {provider} and invocation_key = coalesce(%s, invocation_key) "
+        f"order by invocation_started desc, {own_first}started_at desc, finished_at desc "
+        "limit %s",
         outcome,
         command,
+        other_than,
         provider_id,
         invocation,
         int(limit),
@@ -200,13 +252,16 @@ def last_runs(
     return [RunRecord(*_plain(row)) for row in rows]
 
 
-def last_invocation(client: Any, command: str | None = None) -> list[RunRecord]:
-    """Every row of the newest teamup-etl command (of this kind) that recorded any."""
-    newest = last_runs(client, limit=1, command=command)
+def last_invocation(
+    client: Any, command: str | None = None, other_than: str | None = None
+) -> list[RunRecord]:
+    """Every row of the newest teamup-etl command (of this kind, or of any kind but
+    `other_than`) that recorded any."""
+    newest = last_runs(client, limit=1, command=command, other_than=other_than)
     if not newest:
         return []
     # one row per provider and the run's own: far fewer than the limit
-    return last_runs(client, limit=10_000, command=command, invocation=newest[0].invocation)
+    return last_runs(client, limit=10_000, invocation=newest[0].invocation)
 
 
 def providers_seen(client: Any) -> list[int]:

@@ -17,9 +17,9 @@ from sources.teamup.settings import DEFAULT_PROVIDER
 
 from .audit import AuditResult, AuditSettings, audit_provider
 from .exceptions import WarehouseError
-from .failures import stops_the_run, unwrap
-from .history import HISTORY_TABLE, RunRecord, record_run
-from .messages import one_line, redact
+from .failures import error_line, stops_the_run, unwrap
+from .history import FAILED, HISTORY_TABLE, SUCCEEDED, RunRecord, record_run
+from .messages import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +105,9 @@ def load_providers(
         if outcome.error is None:
             audit_loads = outcome.audit.load_ids if outcome.audit else ()
             record.load_ids = ",".join([*load_ids, *audit_loads])
-        record_row(pipeline, record, outcome.failure)
+        written = record_row(pipeline, record, outcome.failure)
         if outcome.error is not None:  # the provider's row says failed: the run's need not
-            outcome.error.recorded = True  # type: ignore[attr-defined]  # read by runs._run
+            outcome.error.recorded = written  # type: ignore[attr-defined]  # run_records.end
         failure = outcome.failure
         if failure is not None and stops_the_run(failure):
             # An audit's failure ends the run unrecorded: the run's own row then says the run
@@ -148,8 +148,8 @@ def _provider_record(
 ) -> RunRecord:
     stats, error = outcome.stats, outcome.error
     record = invocation.record(
-        outcome="succeeded" if error is None else "failed",
-        error=None if error is None else redact(one_line(error)),
+        outcome=SUCCEEDED if error is None else FAILED,
+        error=None if error is None else error_line(error),
         started_at=started_at,
         provider_id=outcome.provider,
     )
@@ -165,7 +165,7 @@ def _provider_record(
     record.window_start = min(map(datetime.fromisoformat, starts), default=None)
     record.window_end = max(map(datetime.fromisoformat, ends), default=None)
     if outcome.audit_error is not None:
-        record.audit_error = redact(one_line(outcome.audit_error))
+        record.audit_error = error_line(outcome.audit_error)
     if outcome.audit is not None:
         record.audit_months = len(outcome.audit.months)
         record.audit_requests = outcome.audit.requests
@@ -174,20 +174,22 @@ def _provider_record(
     return record
 
 
-def record_row(pipeline: dlt.Pipeline, row: RunRecord, failure: BaseException | None) -> None:
-    """A run_history row; best effort for a failure (a provider's or the run's own): the
-    history must not hide the failure it records, and a warehouse that failed has nowhere
-    to record it."""
-    if isinstance(failure, WarehouseError):
-        logger.info("not recorded in %s: the warehouse itself failed", HISTORY_TABLE)
-        return
+def record_row(pipeline: dlt.Pipeline, row: RunRecord, failure: BaseException | None) -> bool:
+    """A run_history row, and whether it was written; best effort for a failure (a
+    provider's or the run's own): the history must not hide the failure it records. A
+    warehouse error is tried too (a model the warehouse rejected, a statement it refused:
+    the warehouse still takes the row); one that cannot take it is the failure itself."""
     try:
         with pipeline.sql_client() as client:
             record_run(client, row)
     except Exception as error:
         if row.succeeded:
             raise
-        logger.warning("could not record the failed run in %s: %s", HISTORY_TABLE, error)
+        # A warehouse that failed is expected to refuse the row too: the error line says it.
+        log = logger.info if isinstance(failure, WarehouseError) else logger.warning
+        log("could not record the failed run in %s: %s", HISTORY_TABLE, one_line(error))
+        return False
+    return True
 
 
 def _rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:

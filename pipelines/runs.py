@@ -27,8 +27,9 @@ from .exceptions import (
     ConfigurationError,
     ProvidersFailedError,
     ReconciliationError,
+    ViewsFailedError,
 )
-from .failures import unwrap
+from .failures import error_line, unwrap
 from .history import record_mismatches
 from .lock import exclusive_run
 from .messages import one_line, redact
@@ -37,9 +38,9 @@ from .providers import (
     ProviderOutcome,
     load_providers,
     prune_customers,
-    record_row,
 )
 from .reconcile import MonthMismatch, describe
+from .run_records import begin, end, record_own
 from .summary import RunSummary
 from .views import build_models, reconcile
 from .warehouse_file import (
@@ -120,28 +121,43 @@ def _run(
         with _warehouse(pipeline, progress) as (pipeline, holder):
             where = shown(pipeline)
             try:
+                begin(pipeline, invocation)
                 _finish_pending(pipeline)
                 outcomes = load_providers(pipeline, invocation, options, where)
                 if all(outcome.error is not None for outcome in outcomes):
                     raise provider_failure(outcomes)  # type: ignore[misc]  # all failed: not None
-                views = build_models(pipeline)
+                views = _build_views(pipeline, outcomes, where)
                 mismatched = reconcile(pipeline)
                 _record_mismatches(pipeline, invocation, outcomes, mismatched)
-            except Exception as error:
+                # after the others are committed and the views built
+                ending = provider_failure(outcomes) or _unreconciled(mismatched, strict)
+                end(pipeline, invocation, started, ending)
+                _publish(pipeline, holder)
+            except BaseException as error:  # Ctrl-C too: the run's own row says it stopped
                 failure = unwrap(error, where)
-                if not getattr(failure, "recorded", False):
-                    _record_failure(pipeline, invocation, failure, started)
+                end(pipeline, invocation, started, failure)
                 raise failure from error
             summary = RunSummary.of(mode, outcomes, time.monotonic() - started)
             summary.views_built, summary.mismatched_months = views, mismatched
-            _publish(pipeline, holder)
     except Exception as error:  # dlt wraps what went wrong: surface our own error
         raise unwrap(error) from error
-    failed = provider_failure(outcomes)
-    if failed is not None:  # after the others are committed and the views built
-        raise failed
-    _check_reconciled(summary.mismatched_months, strict)
+    if ending is not None:
+        raise ending
     return summary
+
+
+def _build_views(pipeline: dlt.Pipeline, outcomes: list[ProviderOutcome], where: str) -> list[str]:
+    """The views over what the providers committed; their failure says that data is in."""
+    try:
+        return build_models(pipeline)
+    except Exception as error:
+        failure = unwrap(error, where)
+        done = sum(outcome.error is None for outcome in outcomes)
+        raise ViewsFailedError(
+            f"{done} of {len(outcomes)} providers committed; the views failed: "
+            + error_line(failure),
+            failure,
+        ) from error
 
 
 @contextmanager
@@ -160,16 +176,6 @@ def _warehouse(
             load_one_job_at_a_time()
         with held_open(database_path(pipeline), busy_timeout(), limits=limits) as holder:
             yield pipeline, holder
-
-
-def _record_failure(
-    pipeline: dlt.Pipeline, invocation: Invocation, failure: BaseException, started: float
-) -> None:
-    """The run's own failure (no provider's)."""
-    record = invocation.record(outcome="failed", error=redact(one_line(failure)))
-    record.duration_seconds = round(time.monotonic() - started, 3)
-    record.finished_at = datetime.now(UTC)
-    record_row(pipeline, record, failure)
 
 
 def _record_mismatches(
@@ -208,18 +214,27 @@ class ModelsSummary:
 
 
 def models(pipeline: dlt.Pipeline | None = None, strict: bool = False) -> ModelsSummary:
-    """Rebuild the views of sql/ on the warehouse as it is, then reconcile; loads nothing."""
+    """Rebuild the views of sql/ on the warehouse as it is, then reconcile; loads nothing.
+    Recorded in run_history (command models, no provider): views that failed in a load
+    count as rebuilt once a models run succeeds (see check)."""
+    started = time.monotonic()
+    invocation = Invocation(uuid.uuid4().hex, "models", datetime.now(UTC))
     try:
         with _warehouse(pipeline, progress=None) as (pipeline, holder):
             where = shown(pipeline)
             try:
                 summary = ModelsSummary(build_models(pipeline), reconcile(pipeline))
-            except Exception as error:
-                raise unwrap(error, where) from error
-            _publish(pipeline, holder)
+                ending = _unreconciled(summary.mismatched_months, strict)
+                record_own(pipeline, invocation, started, ending)
+                _publish(pipeline, holder)
+            except BaseException as error:
+                failure = unwrap(error, where)
+                record_own(pipeline, invocation, started, failure)
+                raise failure from error
     except Exception as error:
         raise unwrap(error) from error
-    _check_reconciled(summary.mismatched_months, strict)
+    if ending is not None:
+        raise ending
     return summary
 
 
@@ -239,22 +254,23 @@ def provider_failure(outcomes: list[ProviderOutcome]) -> BaseException | None:
         message += "; failed: " + _provider_lines(failed)
     if audits:
         message += "; the audit failed: " + _provider_lines(audits)
-    error = ProvidersFailedError(message, [*failed.values(), *audits.values()])
-    error.recorded = True  # type: ignore[attr-defined]  # each provider's row is written
-    return error
+    # Not marked recorded: the run's own row keeps this line, listed above its providers'.
+    return ProvidersFailedError(message, [*failed.values(), *audits.values()])
 
 
 def _provider_lines(errors: dict[int, BaseException]) -> str:
     return "; ".join(f"provider {p}: {redact(one_line(error))}" for p, error in errors.items())
 
 
-def _check_reconciled(mismatched: list[MonthMismatch], strict: bool) -> None:
-    if mismatched and strict:
-        raise ReconciliationError(
-            f"invoice counts differ between invoices_grouped and invoices in "
-            f"{len(mismatched)} due months: {describe(mismatched)}",
-            mismatched,
-        )
+def _unreconciled(mismatched: list[MonthMismatch], strict: bool) -> ReconciliationError | None:
+    """The error a strict run ends with when the invoice tables disagree."""
+    if not (mismatched and strict):
+        return None
+    return ReconciliationError(
+        f"invoice counts differ between invoices_grouped and invoices in "
+        f"{len(mismatched)} due months: {describe(mismatched)}",
+        mismatched,
+    )
 
 
 def _pipelines_dir(pipeline: dlt.Pipeline | None) -> str:

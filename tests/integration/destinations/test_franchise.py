@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from pipelines.exceptions import ProvidersFailedError
+from pipelines.status import status
 from tests.support.cli import assert_one_line_error, etl
 from tests.support.targets import DESTINATIONS
 
 HISTORY = (
     "select provider_id, outcome, error from teamup.run_history "
     "where invocation_id = (select invocation_id from teamup.run_history "
-    "order by started_at desc limit 1) order by provider_id"
+    "order by started_at desc limit 1) order by provider_id nulls first"
 )
 
 
@@ -39,11 +40,14 @@ def test_a_failing_provider_leaves_the_others_committed(franchise):
     assert loaded == {1: len(sandbox.invoices(1)), 3: len(sandbox.invoices(3))}
     rows = franchise.query(HISTORY)
     assert [(p, outcome) for p, outcome, _ in rows] == [
+        (None, "failed"),  # the run's own: its line, listed first by status
         (1, "succeeded"),
         (2, "failed"),
         (3, "succeeded"),
     ]
-    assert "503" in rows[1][2]
+    assert rows[0][2] == message and "503" in rows[2][2]
+    newest = status().text().split("last runs (run_history):\n")[1].splitlines()[0]
+    assert " failed " in newest and "2 of 3 providers committed" in newest
 
     # The next night repeats only provider 2's first load; 1 and 3 cost their nightly requests.
     sandbox.faults.reset()

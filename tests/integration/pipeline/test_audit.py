@@ -148,8 +148,9 @@ def test_a_nights_rows_and_loads_are_the_refreshs_with_the_audits_load_beside(au
 
 def test_an_audit_that_fails_leaves_its_refresh_committed_and_says_so(audited, monkeypatch):
     """TeamUp fails the audit's requests after the night's refresh committed: the refresh's
-    rows, watermark and pruned customers stay, the row says so, the run exits as the audit's
-    failure would, check fails on it until the next night's audit is recorded."""
+    rows, watermark and pruned customers stay, the provider's row says so and the run's own
+    says it failed, the run exits as the audit's failure would, check fails on it until the
+    next night's audit is recorded."""
     sandbox = audited.sandbox
     # a customer's every invoice deleted: the refresh removes them, and prunes the customer
     customer = sandbox.invoices()[0].customer_id
@@ -177,7 +178,12 @@ def test_an_audit_that_fails_leaves_its_refresh_committed_and_says_so(audited, m
     )
     assert (outcome, error) == ("succeeded", None) and written > 0
     assert "503" in audit_error or "unavailable" in audit_error.lower()
-    assert {f.name for f in check().failures} == {"audit"}
+    # The run exits non-zero: its own row (no provider's) says it failed, with its line.
+    ((own, line),) = audited.query(
+        "select outcome, error from teamup.run_history where provider_id is null"
+    )
+    assert (own, line) == ("failed", str(failed.value))
+    assert {f.name for f in check().failures} == {"audit", "last run"}
     audit_log = "select count(*) from information_schema.tables where table_name = 'audit_log'"
     assert audited.query(audit_log) == [(0,)]  # no month recorded as audited
     monkeypatch.setattr(providers, "audit_provider", audit_provider)

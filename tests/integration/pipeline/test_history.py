@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import duckdb
 import pytest
 
 from pipelines import runs
+from pipelines.check import check
+from pipelines.history import HISTORY_DDL
 from pipelines.status import status
 from sources.teamup.exceptions import ApiUnavailableError
 
@@ -77,10 +80,17 @@ def test_status_of_an_empty_warehouse_says_none_yet(harness):
     assert not harness.database.exists()  # looking does not create the file
 
 
-def test_models_alone_adds_no_run(harness):
+def test_models_adds_a_row_of_its_own_and_no_load(harness):
+    """`teamup-etl models` is recorded (check reads it: views a load failed to build count
+    as rebuilt), as a row of no provider that loaded nothing."""
     harness.load()
     runs.models()
-    assert [r[0] for r in harness.query(HISTORY)] == ["load"]
+    rows = harness.query(
+        "select command, outcome, provider_id, requests, rows_written "
+        "from teamup.run_history order by started_at"
+    )
+    assert [r[:3] for r in rows] == [("load", "succeeded", 0), ("models", "succeeded", None)]
+    assert rows[1][3:] == (None, None)
 
 
 def test_a_failed_first_run_is_recorded_and_the_next_load_is_exact(harness):
@@ -92,3 +102,24 @@ def test_a_failed_first_run_is_recorded_and_the_next_load_is_exact(harness):
     harness.load()
     assert [r[:2] for r in harness.query(HISTORY)] == [("load", "failed"), ("load", "succeeded")]
     harness.assert_exact()
+
+
+def test_a_run_history_from_the_first_release_is_read_then_migrated(harness):
+    """A table without the columns added since (no provider_id, no invocation_id): status
+    and check read it; the next run adds them and is listed above the old rows."""
+    with duckdb.connect(str(harness.database)) as con:
+        con.execute("create schema teamup")
+        con.execute(HISTORY_DDL.format(table="teamup.run_history"))
+        con.execute(
+            "insert into teamup.run_history (run_id, command, outcome, error, started_at, "
+            "finished_at, duration_seconds) values ('old', 'load', 'failed', 'TeamUp kept "
+            "failing', '2024-01-02 03:00+00', '2024-01-02 03:05+00', 300)"
+        )
+    listed = status().runs
+    assert [(run.run_id, run.outcome) for run in listed] == [("old", "failed")]
+    assert "the load started 2024-01-02 03:00 UTC failed: TeamUp kept failing" in check().reason()
+    harness.load()
+    listed = status().runs
+    assert [run.outcome for run in listed] == ["succeeded", "failed"]
+    assert listed[0].provider_id == 0 and listed[1].run_id == "old"
+    assert check().ok, check().text()
