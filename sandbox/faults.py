@@ -30,6 +30,12 @@ class LoggedRequest:
     status: int = 0
     arrived: float = field(default_factory=time.monotonic)  # when the request was read
     answered: float = 0.0  # when its answer was ready to send (time.monotonic)
+    # The Authorization scheme as received ("Token", "Bearer"; "other" for anything else,
+    # None without the header): never the token, nor anything else the header held.
+    auth_scheme: str | None = None
+    # The faults served to this request, in order: throttled, failed, shuffled, tampered,
+    # truncated (so a test can show its fault fired).
+    faults: list[str] = field(default_factory=list)
 
 
 Predicate = Callable[[RequestInfo], bool]
@@ -156,8 +162,10 @@ class Faults:
     def truncated(self, info: RequestInfo) -> bool:
         return self._first(self._truncations, info) is not None
 
-    def tampered(self, info: RequestInfo, payload: dict) -> dict:
+    def tampered(self, info: RequestInfo, payload: dict, served: list[str] | None = None) -> dict:
         rule = self._first(self._tampers, info)
+        if rule and served is not None:
+            served.append("tampered")
         return rule.action(payload) if rule else payload
 
     def shuffler(self) -> random.Random | None:
@@ -178,12 +186,18 @@ class RequestLog:
         self._per_endpoint: dict[str, int] = {}
 
     def open(
-        self, endpoint: str, params: dict[str, list[str]], provider_id: str | None
+        self,
+        endpoint: str,
+        params: dict[str, list[str]],
+        provider_id: str | None,
+        authorization: str | None = None,
     ) -> LoggedRequest:
+        """Log a request; of its Authorization header only the scheme is kept."""
         with self._lock:
             n = self._per_endpoint[endpoint] = self._per_endpoint.get(endpoint, 0) + 1
             entry = LoggedRequest(
-                RequestInfo(len(self.entries) + 1, endpoint, n, params, provider_id)
+                RequestInfo(len(self.entries) + 1, endpoint, n, params, provider_id),
+                auth_scheme=auth_scheme(authorization),
             )
             self.entries.append(entry)
             return entry
@@ -206,3 +220,12 @@ class RequestLog:
         with self._lock:
             self.entries.clear()
             self._per_endpoint.clear()
+
+
+def auth_scheme(authorization: str | None) -> str | None:
+    """The scheme of an Authorization header, if it is one the sandbox knows: a header holding
+    only a token (no scheme) must not put the token in the log."""
+    if authorization is None:
+        return None
+    scheme = authorization.partition(" ")[0]
+    return scheme if scheme in ("Token", "Bearer") else "other"

@@ -199,7 +199,10 @@ class Sandbox:
         for name, value in pairs:
             params.setdefault(name, []).append(value)
         entry = self.log.open(
-            report.name if report else url.path, params, headers.get("TeamUp-Provider-ID")
+            report.name if report else url.path,
+            params,
+            headers.get("TeamUp-Provider-ID"),
+            headers.get("Authorization"),
         )
         try:
             reply = self._answer(method, report, pairs, headers, entry)
@@ -214,6 +217,7 @@ class Sandbox:
             time.sleep(self.faults.latency)
         wait = self.faults.rate_limited() or self.faults.throttled(info)
         if wait:
+            entry.faults.append("throttled")
             raise _Reply(
                 429,
                 render.error_body(
@@ -225,6 +229,7 @@ class Sandbox:
             )
         failure = self.faults.failure(info)
         if failure:
+            entry.faults.append("failed")
             raise _Reply(failure.status, failure.body, failure.content_type)
         if report is None:
             raise _error(404, "not_found", "Not found.", "not_found")
@@ -239,14 +244,18 @@ class Sandbox:
             raise _error(
                 400, "invalid", "Invalid input.", "validation_error", bad.field_errors
             ) from None
-        payload = self.engine.run(report, provider_id, query, self.faults.shuffler())
-        payload = self.faults.tampered(info, payload)
+        shuffle = self.faults.shuffler()
+        if shuffle is not None and not query.sort:  # the engine shuffles only these
+            entry.faults.append("shuffled")
+        payload = self.engine.run(report, provider_id, query, shuffle)
+        payload = self.faults.tampered(info, payload, entry.faults)
         if query.format == "csv":
             body = render.to_csv(payload["rows"], report.csv_keys(query.columns))
             content_type = "text/csv; charset=utf-8"
         else:
             body, content_type = render.to_json(payload), "application/json"
         if self.faults.truncated(info):  # CSV bodies too: a cut-off export must be noticed
+            entry.faults.append("truncated")
             body = body[: len(body) // 2]
         return _Reply(200, body, content_type)
 

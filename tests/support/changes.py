@@ -44,7 +44,8 @@ def random_change(sandbox, rng: random.Random) -> str:
 
 def random_sequence(harness, rng: random.Random, steps: int = 2) -> None:
     """A first load, then `steps` times: random changes, time passing, sometimes a backfill,
-    a load; after every load the warehouse must equal a fresh load."""
+    a load; after every load the warehouse must hold what the oracle computes from the
+    sandbox's data, and equal a fresh load."""
     harness.load()
     for _step in range(steps):
         for _ in range(rng.randrange(1, 8)):

@@ -1,4 +1,4 @@
-"""A harness per test: a sandbox, a warehouse, and a fresh full load to compare with."""
+"""A harness per test: a sandbox, a warehouse, the oracle, and a fresh full load to compare with."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from pipelines import runs
 from pipelines.status import status
 from sandbox import Sandbox
+from tests.support.oracle import Oracle, Settings
 from tests.support.targets import MakeTarget, Target, duckdb_targets
 
 # dlt bookkeeping columns differ between loads by design; everything else must match.
@@ -107,8 +108,15 @@ class Harness:
     def tables(self) -> dict[str, list[tuple]]:
         return read_tables(self.target)
 
-    def fresh_tables(self) -> dict[str, list[tuple]]:
-        """What a fresh full load into an empty warehouse of the same kind gives now."""
+    def oracle(self) -> Oracle:
+        """What a load of the sandbox's data now must hold, computed apart from the pipeline."""
+        return Oracle(self.sandbox, Settings.configured(self.sandbox))
+
+    def fresh_tables(self, checked: bool = True) -> dict[str, list[tuple]]:
+        """What a fresh full load into an empty warehouse of the same kind gives now; unless
+        told otherwise, that load is itself checked against the oracle first, so a test
+        comparing with it rests on more than the pipeline agreeing with itself."""
+        oracle = self.oracle() if checked else None
         self._fresh_runs += 1
         fresh = self.make_target(f"fresh-{self._fresh_runs}")
         pipeline = runs.make_pipeline(
@@ -116,10 +124,16 @@ class Harness:
             database=fresh.location,
         )
         runs.load(pipeline)
+        if oracle is not None:
+            oracle.check(fresh, marts=False)
         return read_tables(fresh)
 
     def assert_exact(self) -> None:
-        assert self.tables() == self.fresh_tables()
+        """The warehouse holds what the oracle computes from the sandbox's data (raw tables
+        and marts), and every column of every table equals a fresh full load's (which covers
+        the columns the oracle leaves out: group_key, report_columns)."""
+        self.oracle().check(self.target)
+        assert self.tables() == self.fresh_tables(checked=False)
 
     def watermarks(self) -> dict[str, str]:
         return status().watermarks

@@ -88,22 +88,47 @@ def test_the_next_load_heals_the_corruption_and_passes_strict(harness):
     assert runs.load(strict=True).mismatched_months == []
 
 
-def test_strict_load_and_backfill_fail_on_a_mismatch(harness, monkeypatch, capsys):
-    month = MonthMismatch(0, date(2025, 3, 1), 41, 40)
-    monkeypatch.setattr(runs, "reconcile", lambda pipeline: [month])
-    assert runs.load().mismatched_months == [month]
-    with pytest.raises(ReconciliationError, match="provider 0 2025-03") as raised:
+def credit_note_months(sandbox) -> dict[date, tuple[int, int]]:
+    """Due months holding credit notes, with (invoices less credit notes, all invoices): the
+    counts each report gives when the grouped report leaves credit notes out."""
+    months: dict[date, list[int]] = {}
+    for invoice in sandbox.invoices():
+        counts = months.setdefault(invoice.due_date.replace(day=1), [0, 0])
+        counts[0] += not invoice.is_credit_note
+        counts[1] += 1
+    return {m: (g, n) for m, (g, n) in months.items() if g != n}
+
+
+def test_strict_load_and_backfill_fail_on_a_real_mismatch(harness, capsys):
+    """TeamUp's grouped report stops counting credit notes: the two reports disagree in every
+    month holding one. The counts are recorded, a strict run is exit 8, naming them."""
+    harness.sandbox.breaks.grouped_drops_credit_notes = True
+    expected = credit_note_months(harness.sandbox)
+    assert expected, "the sandbox should hold credit notes"
+    summary = harness.load()
+    assert summary.mismatched_months == [
+        MonthMismatch(0, month, g, n) for month, (g, n) in sorted(expected.items())
+    ]
+    (recorded,) = harness.query("select mismatched_months from teamup.run_history")
+    assert recorded == (len(expected),)
+    first, (grouped, listed) = min(expected.items())
+    with pytest.raises(ReconciliationError, match=f"provider 0 {first:%Y-%m}") as raised:
         runs.load(strict=True)
-    assert raised.value.mismatches == [month]
+    assert len(raised.value.mismatches) == len(expected)
     with pytest.raises(ReconciliationError):
-        runs.backfill(date(2025, 3, 1), date(2025, 3, 31), strict=True)
+        runs.backfill(first, first.replace(day=28), strict=True)
 
     capsys.readouterr()
     assert cli.main(["load"]) == 0
     err = capsys.readouterr().err
-    assert "teamup-etl: warning: " in err and "provider 0 2025-03" in err
+    assert "teamup-etl: warning: " in err and f"provider 0 {first:%Y-%m}" in err
     assert cli.main(["load", "--strict"]) == 8
-    assert cli.main(["backfill", "--start", "2025-03-01", "--end", "2025-03-31", "--strict"]) == 8
+    start, end = f"{first:%Y-%m-%d}", f"{first.replace(day=28):%Y-%m-%d}"
+    assert cli.main(["backfill", "--start", start, "--end", end, "--strict"]) == 8
     err = capsys.readouterr().err.strip().splitlines()
     assert all(line.startswith("teamup-etl: error: ") for line in err)
-    assert "invoices_grouped 41, invoices 40" in err[-1]
+    assert f"invoices_grouped {grouped}, invoices {listed}" in err[-1]
+    counts = harness.query(
+        "select mismatched_months from teamup.run_history where outcome = 'succeeded'"
+    )
+    assert counts == [(len(expected),)] * 6  # every run recorded what it found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from datetime import date
 
 import pytest
 
@@ -11,10 +12,12 @@ from pipelines import providers
 from pipelines.check import check
 from pipelines.cli import exit_code
 from pipelines.exceptions import ApiUnavailableError, AuthenticationError, ProvidersFailedError
-from sources.teamup.exactness.audit import HANDFUL
 from tests.support.changes import random_change
 
 CYCLE = 3
+# What a night's audit may spend beyond its share of a full reload (docs/performance.md:
+# "a 30th of a full reload plus a handful", 635 / 30 + 5).
+HANDFUL = 5
 
 
 @pytest.fixture
@@ -90,6 +93,65 @@ def test_a_rename_teamup_did_not_stamp_reaches_customers_within_the_cycle(audite
     _night, summary = _nights_until_drift(audited, CYCLE + 1)
     assert any("customers" in found and "name" in found for found in summary.drift)
     audited.assert_exact()
+
+
+def when_the_audit_refetches_a_month(sandbox, change):
+    """A request predicate that, on the first request reading a due month whole (the audit's
+    re-fetch: a quiet night's refresh reads only its window and partitions), moves TeamUp's
+    clock on and makes `change(invoice)` to an invoice of that month before it is answered.
+    It never matches: no fault is served. The invoices changed are listed on it."""
+
+    def arrived(info) -> bool:
+        params = info.params
+        whole_month = "due_date_gte" in params and not {"customers", "updated_at_gte"} & set(params)
+        if whole_month and not arrived.changed:
+            first = date.fromisoformat(params["due_date_gte"][0])
+            last = date.fromisoformat(params["due_date_lte"][0])
+            invoice = next(
+                i
+                for i in sorted(sandbox.invoices(), key=lambda i: i.id)
+                if first <= i.due_date <= last and i.status == "paid" and not i.is_credit_note
+            )
+            sandbox.clock.advance(minutes=1)  # the night began a minute ago
+            change(invoice)
+            arrived.changed.append(invoice)
+        return False
+
+    arrived.changed = []
+    return arrived
+
+
+AUDIT_TIME_CHANGES = {
+    "status": lambda sandbox: lambda invoice: sandbox.set_status(invoice.id, "failed"),
+    "rename": lambda sandbox: (
+        lambda invoice: sandbox.rename_customer(invoice.customer_id, "Renamed While Audited")
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(AUDIT_TIME_CHANGES))
+def test_an_invoice_teamup_changes_during_the_audit_is_not_drift(audited, kind):
+    """TeamUp stamps a change after the night's load began, while the audit re-fetches its
+    month: the re-fetch sees it, the warehouse's copy predates it. That is no drift (the
+    next night's window has it), and the audit must not call it one."""
+    sandbox = audited.sandbox
+    hook = when_the_audit_refetches_a_month(sandbox, AUDIT_TIME_CHANGES[kind](sandbox))
+    sandbox.faults.fail(when=hook, times=None)
+    audited.later(minutes=600)
+    sandbox.log.clear()
+    night = audited.load()
+    (changed,) = hook.changed  # the change was made, during the audit
+    sandbox.faults.reset()
+    assert night.audit_months > 0 and night.drift == []
+    assert "no drift" in night.line()
+    assert sandbox.log.requests(status=500) == []
+    audited.later(minutes=600)
+    assert audited.load().drift == []  # the next night's refresh takes the change
+    audited.assert_exact()
+    assert check().ok
+    if kind == "status":
+        ((status,),) = audited.query("select status from teamup.invoices where id = ?", changed.id)
+        assert status == "failed"
 
 
 def test_the_audit_can_be_turned_off(audited, monkeypatch):

@@ -34,6 +34,11 @@ def edit_first_row(change):
     return tamper
 
 
+def served(harness, fault: str) -> list:
+    """The requests the sandbox served this fault to (its request log)."""
+    return [entry for entry in harness.sandbox.log.requests() if fault in entry.faults]
+
+
 def assert_fails_cleanly(harness, match: str) -> None:
     before = harness.watermarks()
     with pytest.raises(MalformedResponseError, match=match) as raised:
@@ -41,6 +46,7 @@ def assert_fails_cleanly(harness, match: str) -> None:
     message = str(raised.value)
     assert "GET /reports/" in message and "due_date_gte=" in message  # endpoint and request
     assert harness.watermarks() == before
+    assert served(harness, "tampered"), "the bad answer was never served"
 
 
 # -- a clear error, naming the endpoint and the request ----------------------------------------
@@ -54,6 +60,7 @@ def test_an_html_page_with_status_200_is_retried_then_fails(harness):
         harness.load()
     assert "GET /reports/invoices.grouped/data" in str(raised.value)
     assert harness.watermarks() == {}
+    assert len(served(harness, "failed")) > 1  # retried: each attempt got the HTML
 
 
 def test_a_row_missing_a_field_fails(harness):
@@ -157,6 +164,7 @@ def test_a_new_unknown_column_is_ignored(harness):
 
     harness.sandbox.faults.tamper(extra, times=None)
     harness.load()
+    assert len(served(harness, "tampered")) == harness.sandbox.log.count(status=200)
     harness.sandbox.faults.reset()
     harness.assert_exact()
 
@@ -169,6 +177,7 @@ def test_an_amount_written_as_a_string_is_the_same_amount(harness):
 
     harness.sandbox.faults.tamper(as_text, when=lambda r: r.endpoint == "invoices", times=None)
     harness.load()
+    assert served(harness, "tampered") == harness.sandbox.log.requests("invoices")
     harness.sandbox.faults.reset()
     harness.assert_exact()
 
@@ -186,6 +195,12 @@ def test_a_passing_inconsistency_is_asked_again_and_ends_exact(harness, fault):
     else:
         faults.fail(when=data_pages, status=200, body=HTML, content_type="text/html")
     harness.load()
-    assert any(second_page(e.info) for e in harness.sandbox.log.requests())  # it did happen
+    (hit,) = served(harness, "failed" if fault == "html_once" else "tampered")  # it did happen
+    again = [
+        e
+        for e in harness.sandbox.log.requests()
+        if e.info.seq > hit.info.seq and e.info.params == hit.info.params and not e.faults
+    ]
+    assert again, "the request the fault hit was never asked again"
     faults.reset()
     harness.assert_exact()

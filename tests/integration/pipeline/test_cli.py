@@ -88,6 +88,8 @@ def test_an_unknown_auth_scheme_is_a_configuration_error(harness, monkeypatch):
 def test_both_auth_schemes_load(harness, monkeypatch, scheme):
     monkeypatch.setenv("SOURCES__TEAMUP__AUTH_SCHEME", scheme)
     assert etl("load", cwd=harness.workdir).returncode == 0
+    # the sandbox takes either: what it received shows the setting was used
+    assert {entry.auth_scheme for entry in harness.sandbox.log.entries} == {scheme}
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ def test_429_with_retry_after_is_waited_out(harness):
     harness.sandbox.faults.throttle(times=2, retry_after=1)
     harness.load()
     assert harness.sandbox.log.count(status=429) == 2
+    assert [e.faults for e in harness.sandbox.log.requests(status=429)] == [["throttled"]] * 2
     harness.assert_exact()
 
 
@@ -48,6 +49,7 @@ def test_a_429_holds_back_every_request_of_the_run_until_its_retry_after(make_ha
 def test_random_server_errors_are_retried(harness):
     harness.sandbox.faults.error_rate = 0.15
     harness.load()
+    assert any("failed" in e.faults for e in harness.sandbox.log.requests())
     assert (
         harness.sandbox.log.count(status=500)
         + harness.sandbox.log.count(status=502)
@@ -61,12 +63,19 @@ def test_random_server_errors_are_retried(harness):
 def test_one_malformed_page_is_asked_again(harness):
     harness.sandbox.faults.truncate(when=lambda r: r.endpoint_seq == 3)
     harness.load()
+    (cut,) = [e for e in harness.sandbox.log.requests() if "truncated" in e.faults]
+    assert any(
+        e.info.params == cut.info.params for e in harness.sandbox.log.requests()[cut.info.seq :]
+    )
     harness.assert_exact()
 
 
 def test_an_unstable_order_without_sort_does_not_matter(harness):
     harness.sandbox.faults.unstable_order = True
     harness.load()
+    # the switch was on, yet shuffled nothing: every request of the run sorts
+    assert harness.sandbox.log.count() > 0
+    assert [e.info.seq for e in harness.sandbox.log.requests() if "shuffled" in e.faults] == []
     harness.sandbox.faults.unstable_order = False
     harness.assert_exact()
 
@@ -103,3 +112,4 @@ def test_a_page_that_stays_malformed_fails_naming_the_request(harness):
     with pytest.raises(MalformedResponseError, match=r"invoices\.grouped/data.*offset"):
         harness.load()
     assert harness.watermarks() == {}
+    assert any("truncated" in e.faults for e in harness.sandbox.log.requests())

@@ -123,3 +123,34 @@ def test_a_run_history_from_the_first_release_is_read_then_migrated(harness):
     assert [run.outcome for run in listed] == ["succeeded", "failed"]
     assert listed[0].provider_id == 0 and listed[1].run_id == "old"
     assert check().ok, check().text()
+
+
+def test_each_providers_row_counts_its_own_mismatched_months(make_harness, monkeypatch):
+    """The grouped report leaves credit notes out: each provider's row counts the due months
+    holding one of its credit notes, as the sandbox's data says, not 0 and not the other's."""
+    harness = make_harness(providers=2, invoices=600, seed=3)  # 5 months and 6
+    monkeypatch.setenv("SOURCES__TEAMUP__PROVIDER_ID", "1,2")
+    harness.sandbox.breaks.grouped_drops_credit_notes = True
+    expected = {
+        provider: len(
+            {
+                i.due_date.replace(day=1)
+                for i in harness.sandbox.invoices(provider)
+                if i.is_credit_note
+            }
+        )
+        for provider in (1, 2)
+    }
+    assert all(expected.values()) and expected[1] != expected[2]
+    summary = harness.load()
+    assert len(summary.mismatched_months) == sum(expected.values())
+    rows = harness.query("select provider_id, mismatched_months from teamup.run_history")
+    assert dict(rows) == expected
+    harness.sandbox.breaks.grouped_drops_credit_notes = False
+    harness.later()
+    dues = [i.due_date for i in harness.sandbox.invoices()]
+    harness.backfill(min(dues), max(dues))  # every month again: the reports agree
+    rows = harness.query(
+        "select provider_id, mismatched_months from teamup.run_history where command = 'backfill'"
+    )
+    assert dict(rows) == {1: 0, 2: 0}

@@ -89,7 +89,7 @@ def test_one_load_after_a_change_equals_a_fresh_load(harness, change):
     harness.load()
     after = harness.tables()
     assert after != before, "the change should show in the warehouse"
-    assert after == harness.fresh_tables()
+    harness.assert_exact()
 
 
 def test_many_changes_between_two_loads(harness):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 
 import dlt
-from dlt.common.runtime.collector import Collector
+from dlt.common.runtime.collector import Collector, LogCollector
 
 from pipelines import runs
+from sources.teamup.refresh.progress import Progress
 
 
 class Recording(Collector):
@@ -75,3 +76,20 @@ def test_a_franchise_counts_providers_done_of_those_expected(make_harness, monke
     assert collector.shown == [[0, 3], [1, 3], [2, 3]]
     assert summary.providers_done == summary.providers_expected == 3
     assert "3 of 3 providers committed" in summary.line()
+
+
+def test_a_load_without_a_collector_prints_nothing(harness, capfd):
+    """As cron and the tests run it: not a line on stdout or stderr (the CLI prints the
+    summary itself)."""
+    runs.load()
+    assert capfd.readouterr() == ("", "")
+
+
+def test_progress_without_a_pipeline_or_a_started_collector_prints_nothing(capfd):
+    Progress().done("months")  # no pipeline is active: dlt's null collector
+    idle = LogCollector(log_period=0, dump_system_stats=False)  # not started: refuses updates
+    progress = Progress(idle)
+    progress.expect("months", 3)
+    progress.done("months")
+    progress.requests(5)
+    assert capfd.readouterr() == ("", "")

@@ -1,7 +1,9 @@
-"""Random sequences of changes, loads and backfills: after every run, equal to a fresh load."""
+"""Random sequences of changes, loads and backfills: after every run, the oracle's rows."""
 
 # TEAMUP_RANDOM_RUNS sets how many sequences (6 locally, 50 in CI through .ci/run; raise it for
-# a long run); each is reproducible from its seed, shown in the test id.
+# a long run); each is reproducible from its seed, shown in the test id. After every load the
+# warehouse is checked against tests/support/oracle.py (computed from the sandbox's data, not
+# by the pipeline) and then against a fresh full load (Harness.assert_exact).
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+import requests
 
 from sandbox import Sandbox
 
@@ -245,6 +246,37 @@ def test_request_log_never_records_the_token(make_sandbox) -> None:
     dump = repr(sandbox.log.entries) + repr([vars(e.info) for e in sandbox.log.entries])
     assert "s3cr3t" not in dump
     assert "Authorization" not in dump
+
+
+def test_request_log_keeps_the_auth_scheme_and_never_the_token(make_sandbox) -> None:
+    sandbox = make_sandbox(invoices=50, tokens={"s3cr3t-t0ken-value": [1]})
+    token = "s3cr3t-t0ken-value"
+    for header in (f"Token {token}", f"Bearer {token}", token, f"Basic {token}", None):
+        headers = {"Authorization": header} if header else {}
+        requests.get(sandbox.base_url + GROUPED, params=PARAMS, headers=headers, timeout=10)
+    entries = sandbox.log.entries
+    assert [e.auth_scheme for e in entries] == ["Token", "Bearer", "other", "other", None]
+    assert [e.status for e in entries] == [200, 200, 401, 401, 401]
+    assert "s3cr3t" not in repr(entries)
+
+
+def test_request_log_names_the_faults_served(sandbox: Sandbox, fresh_api: Api) -> None:
+    faults = sandbox.faults
+    faults.throttle(times=1)
+    faults.fail(times=1, when=lambda info: info.seq == 2)
+    faults.tamper(lambda page: page, when=lambda info: info.seq == 3)
+    faults.truncate(when=lambda info: info.seq == 3)
+    faults.unstable_order = True
+    for _ in range(3):
+        fresh_api.get(GROUPED, PARAMS)
+    fresh_api.get(GROUPED, {**PARAMS, "sort": "status"})  # sorted: nothing to shuffle
+    served = [(e.status, e.faults) for e in sandbox.log.entries]
+    assert served == [
+        (429, ["throttled"]),
+        (500, ["failed"]),
+        (200, ["shuffled", "tampered", "truncated"]),
+        (200, []),
+    ]
 
 
 def test_faults_are_off_by_default_and_reset(sandbox: Sandbox, fresh_api: Api) -> None:

@@ -7,17 +7,22 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sources.teamup.exactness.fetch_plan import (
-    MAX_MONTHS_PER_REQUEST,
-    pages,
-    plan_month_refreshes,
-    plan_partition_fetches,
-)
+from sources.teamup.exactness.fetch_plan import plan_month_refreshes, plan_partition_fetches
 from sources.teamup.exactness.partitions import months_between
-from sources.teamup.settings import MAX_CUSTOMERS_PER_REQUEST
 
 JAN, FEB, MAR, APR = (date(2025, m, 1) for m in (1, 2, 3, 4))
 MONTHS = months_between(date(2023, 1, 1), date(2026, 12, 1))
+# As docs/exactness.md states them, not read from the code under test: a request names at
+# most 200 customers and covers at most 24 changed months; a page holds 100 rows (the API's
+# maximum page size, which the source asks for).
+MAX_CUSTOMERS_PER_REQUEST = 200
+MAX_MONTHS_PER_REQUEST = 24
+ROWS_PER_PAGE = 100
+
+
+def requests_for(rows: int) -> int:
+    """Requests a query of this many rows takes: its pages, and an empty one still asks once."""
+    return max(1, (rows + ROWS_PER_PAGE - 1) // ROWS_PER_PAGE)
 
 
 def covered(fetches) -> set:
@@ -95,14 +100,14 @@ def scenarios(draw):
 def expected_pages(plan, known, month_rows) -> int:
     """The plan's cost recomputed from its requests: each fetch's groups (a partition the
     warehouse knows counts its rows, at least one) and customers, and whole months' rows."""
-    cost = sum(pages(month_rows.get(m, 0)) for m in plan.whole_months)
+    cost = sum(requests_for(month_rows.get(m, 0)) for m in plan.whole_months)
     for fetch in plan.fetches:
         rows = sum(
             max(n, 1)
             for (customer, month), n in known.items()
             if customer in fetch.customers and fetch.first_month <= month <= fetch.last_month
         )
-        cost += pages(rows + len(fetch.customers))
+        cost += requests_for(rows + len(fetch.customers))
     return cost
 
 
@@ -128,4 +133,4 @@ def test_a_plan_never_costs_more_than_refreshing_its_months_whole(scenario):
     changed, known, month_rows = scenario
     plan = plan_partition_fetches(changed, known, month_rows)
     assert plan.expected_pages == expected_pages(plan, known, month_rows)
-    assert plan.expected_pages <= sum(pages(month_rows.get(m, 0)) for m in changed)
+    assert plan.expected_pages <= sum(requests_for(month_rows.get(m, 0)) for m in changed)
