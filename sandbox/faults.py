@@ -67,6 +67,40 @@ def _always(_info: RequestInfo) -> bool:
     return True
 
 
+class Hold:
+    """Matching requests wait in the sandbox, logged but unanswered, until `release()`: a test
+    knows where its client is (this far, no further) instead of guessing it from a sleep."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._released = False
+        self._waiting = 0
+        self.held: list[RequestInfo] = []  # every request held, in arrival order
+
+    def block(self, info: RequestInfo) -> None:
+        """The server's side: wait here until released (at once when released already)."""
+        with self._changed:
+            if self._released:
+                return
+            self.held.append(info)
+            self._waiting += 1
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self._released)
+            self._waiting -= 1
+
+    def wait(self, count: int = 1, timeout: float = 120) -> bool:
+        """The test's side: until `count` requests are held at once; False if the timeout
+        (a bound on a hang, not a guess of timing) passes first."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._waiting >= count, timeout)
+
+    def release(self) -> None:
+        """Answer the held requests, and let later matching ones through."""
+        with self._changed:
+            self._released = True
+            self._changed.notify_all()
+
+
 class Faults:
     """All switches off by default. Rules apply to the requests their `when` predicate accepts."""
 
@@ -76,6 +110,7 @@ class Faults:
         self.reset()
 
     def reset(self) -> None:
+        self.release_holds()
         with self._lock:
             self.latency = 0.0
             self.error_rate = 0.0
@@ -87,6 +122,7 @@ class Faults:
             self._failures: list[_Rule] = []
             self._truncations: list[_Rule] = []
             self._tampers: list[_Rule] = []
+            self._holds: list[_Rule] = []
 
     # -- switches ------------------------------------------------------------------------------
 
@@ -125,6 +161,19 @@ class Faults:
         """Rewrite the JSON payload of matching 200 responses before it is sent."""
         self._add(self._tampers, _Rule(when, times, change))
 
+    def hold(self, when: Predicate = _always, times: int | None = None) -> Hold:
+        """Matching requests (the next `times`; None: all) wait unanswered until the Hold's
+        release(); reset() and the sandbox's stop() release every hold."""
+        hold = Hold()
+        self._add(self._holds, _Rule(when, times, hold))
+        return hold
+
+    def release_holds(self) -> None:
+        with self._lock:
+            holds = [rule.action for rule in getattr(self, "_holds", [])]
+        for hold in holds:
+            hold.release()
+
     def _add(self, rules: list[_Rule], rule: _Rule) -> None:
         with self._lock:
             rules.append(rule)
@@ -143,6 +192,10 @@ class Faults:
                 return max(1, round(span - (now - self._window[0])))
             self._window.append(now)
             return None
+
+    def holding(self, info: RequestInfo) -> Hold | None:
+        rule = self._first(self._holds, info)
+        return rule.action if rule else None
 
     def throttled(self, info: RequestInfo) -> int | None:
         rule = self._first(self._throttles, info)

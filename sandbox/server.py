@@ -104,6 +104,7 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        self.faults.release_holds()  # a request a test still holds must not outlive it
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -213,6 +214,9 @@ class Sandbox:
 
     def _answer(self, method, report, pairs, headers, entry: LoggedRequest) -> _Reply:
         info = entry.info
+        hold = self.faults.holding(info)
+        if hold is not None:
+            hold.block(info)
         if self.faults.latency:
             time.sleep(self.faults.latency)
         wait = self.faults.rate_limited() or self.faults.throttled(info)

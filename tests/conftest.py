@@ -1,13 +1,15 @@
-"""The shared fixtures, all here: isolation, sandboxes on loopback, and pipeline harnesses."""
+"""The shared fixtures, all here: isolation, sandboxes on loopback, pipeline harnesses; and
+what CI requires (no skipping) and Hypothesis' CI profile."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from sandbox import Sandbox
 from tests.support import TEST_INVOICES, TEST_NOW, postgres
@@ -30,6 +32,39 @@ DLT_SETTINGS = (
     "DLT_",
 )
 BARE_SETTINGS = {"BASE_URL", "API_TOKEN", "PROVIDER_ID", "START_DATE", "GROUPED_COLUMNS"}
+
+# Hypothesis in CI explores the same examples on every run (a failure there is a bug, not a
+# new draw) and spares a loaded machine its timing checks. Hypothesis loads a "ci" profile of
+# its own when it recognises a CI; this one is ours, and .ci/run asks for it by name.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+def hypothesis_profile(environ: Mapping[str, str]) -> str | None:
+    """TEAMUP_HYPOTHESIS_PROFILE's profile, else "ci" where CI=true (as CI services set it);
+    None: Hypothesis' own choice."""
+    if named := environ.get("TEAMUP_HYPOTHESIS_PROFILE"):
+        return named
+    return "ci" if environ.get("CI", "").lower() in ("true", "1") else None
+
+
+if (profile := hypothesis_profile(os.environ)) is not None:
+    settings.load_profile(profile)
+
+
+def missing(variable: str, reason: str) -> NoReturn:
+    """What the test needs is not here: skipped for `reason`, or failed when `variable` is 1.
+    CI sets TEAMUP_REQUIRE_POSTGRES and TEAMUP_REQUIRE_BROWSER so (.ci/run): a missing server
+    or browser fails the run instead of skipping tests."""
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{variable}=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +112,12 @@ def harness(sandbox: Sandbox, isolated: Path, monkeypatch: pytest.MonkeyPatch) -
 def postgres_server() -> str:
     """The URL of a PostgreSQL server for the session; without one, skipped (failed in CI)."""
     return postgres.available_server()
+
+
+@pytest.fixture(name="missing")
+def missing_fixture() -> Callable[[str, str], NoReturn]:
+    """missing(variable, reason): skip the test, or fail it where CI requires what it lacks."""
+    return missing
 
 
 @pytest.fixture

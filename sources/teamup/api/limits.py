@@ -11,12 +11,34 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 logger = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+
+class Clock(Protocol):
+    """What the limiter and the gate tell time with, and wait on (a test's fake steps it)."""
+
+    def now(self) -> float: ...
+
+    def wait(self, changed: threading.Condition, seconds: float | None) -> None:
+        """Wait on `changed` (held) until notified or `seconds` have passed (None: notified)."""
+
+
+class MonotonicClock:
+    """The real one: time.monotonic, and the condition's own timed wait."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def wait(self, changed: threading.Condition, seconds: float | None) -> None:
+        changed.wait(seconds)
+
+
+MONOTONIC = MonotonicClock()
 
 
 # A slot is held a twentieth of a window longer than the window itself: room for the spread
@@ -39,7 +61,8 @@ class RateLimiter:
     has no limiter), so it is written here: a lock, a counter and a heap.
     """
 
-    def __init__(self, per_second: float, window_seconds: float) -> None:
+    def __init__(self, per_second: float, window_seconds: float, clock: Clock = MONOTONIC) -> None:
+        self.clock = clock
         # A window shorter than one request's share would allow none: widen it.
         self.window = max(float(window_seconds), 1.0 / per_second)
         self.limit = max(1, math.floor(per_second * self.window + 1e-9))
@@ -52,20 +75,20 @@ class RateLimiter:
         """Block until one more request fits in the window, take its slot; when it was sent."""
         with self._changed:
             while True:
-                now = time.monotonic()
+                now = self.clock.now()
                 while self._held and self._held[0] <= now:
                     heapq.heappop(self._held)
                 if self._in_flight + len(self._held) < self.limit:
                     self._in_flight += 1
                     return now
                 first_free = self._held[0] - now if self._held else None
-                self._changed.wait(first_free)  # None: until an answer arrives
+                self.clock.wait(self._changed, first_free)  # None: until an answer arrives
 
     def release(self, sent: float) -> None:
         """The answer (or the failure) arrived: the slot frees a window after `sent`."""
         with self._changed:
             self._in_flight -= 1
-            frees = max(time.monotonic(), sent + self.window * (1 + WINDOW_MARGIN))
+            frees = max(self.clock.now(), sent + self.window * (1 + WINDOW_MARGIN))
             heapq.heappush(self._held, frees)
             self._changed.notify_all()
 
@@ -93,9 +116,11 @@ class RequestGate:
     (and that retry) from going earlier. Not in dlt or urllib3: their retries are per request.
     """
 
-    def __init__(self, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, limiter: RateLimiter | None = None, clock: Clock | None = None) -> None:
         self.limiter = limiter
-        self._open_at = 0.0  # time.monotonic() before which nothing is sent
+        # the limiter's clock: a pause and a window are measured alike
+        self.clock = clock or (limiter.clock if limiter else MONOTONIC)
+        self._open_at = 0.0  # clock.now() before which nothing is sent
         self._blind = 0  # 429s in a row without a Retry-After
         self._changed = threading.Condition()
 
@@ -106,10 +131,10 @@ class RequestGate:
         """Block until the pause is over and the rate limit has room, then take a slot."""
         self._wait_for_pause()
         if self.limiter is None:
-            return time.monotonic()
+            return self.clock.now()
         sent = self.limiter.acquire()
         self._wait_for_pause()  # a 429 may have come in while this waited for its slot
-        return max(sent, time.monotonic())
+        return max(sent, self.clock.now())
 
     def leave(self, sent: float, status: int | None, retry_after: float | None) -> None:
         """The answer arrived (`status`; None when the request failed without one)."""
@@ -126,7 +151,7 @@ class RequestGate:
             if retry_after is None:
                 self._blind += 1
                 retry_after = min(MAX_PAUSE_SECONDS, 2.0 ** (self._blind - 1))
-            self._open_at = max(self._open_at, time.monotonic() + retry_after)
+            self._open_at = max(self._open_at, self.clock.now() + retry_after)
             self._changed.notify_all()
         if self.limiter is not None:
             self.limiter.slow_down()
@@ -134,8 +159,8 @@ class RequestGate:
 
     def _wait_for_pause(self) -> None:
         with self._changed:
-            while (left := self._open_at - time.monotonic()) > 0:
-                self._changed.wait(left)
+            while (left := self._open_at - self.clock.now()) > 0:
+                self.clock.wait(self._changed, left)
 
 
 def make_gate(per_second: float | None, window_seconds: float) -> RequestGate:

@@ -100,8 +100,14 @@ def retry_after(response: requests.Response) -> float | None:
         until = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    now = server_clock(response) or datetime.now(UTC)
+    now = server_clock(response) or machine_clock()
     return max(0.0, (until - now).total_seconds())
+
+
+def machine_clock() -> datetime:
+    """This machine's clock: what a run falls back to when an answer has no Date header.
+    Callers look it up here at each call, so a test can put a skewed clock in its place."""
+    return datetime.now(UTC)
 
 
 def server_clock(response: requests.Response) -> datetime | None:

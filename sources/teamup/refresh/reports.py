@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, TypedDict
 
+from ..api import pages
 from ..api.client import QueryResult, ReportClient
 from ..api.limits import ordered_map
 from ..api.pages import id_key
@@ -126,7 +127,7 @@ class GroupedReport:
             logger.warning(
                 "TeamUp sent no Date header: the run's window ends at this machine's clock"
             )
-        return Checksum(counts, result.server_time or datetime.now(UTC))
+        return Checksum(counts, result.server_time or pages.machine_clock())
 
     def discover(self, window: Window) -> dict[date, set]:
         """Partitions holding invoices updated in the window, by due month."""

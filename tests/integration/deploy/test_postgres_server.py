@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Callable
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import psycopg2
@@ -84,10 +86,12 @@ def receive(client: socket.socket, size: int) -> bytes:
     return data
 
 
-def test_the_server_admits_127_0_0_1_and_refuses_any_other_address(postgres_server: str):
+def test_the_server_admits_127_0_0_1_and_refuses_any_other_address(
+    postgres_server: str, missing: Callable[[str, str], NoReturn]
+):
     url = urlsplit(postgres_server)
     if url.hostname != "127.0.0.1" or url.port is None:
-        pytest.skip(f"not a server of .ci/postgres on 127.0.0.1: {postgres_server}")
+        missing(postgres.REQUIRE_VARIABLE, f"not a server of .ci/postgres: {postgres_server}")
     assert scalar(postgres_server, "show listen_addresses") == "127.0.0.1"
     hosts = (
         "select array_agg(distinct address || '/' || netmask) from pg_hba_file_rules "
@@ -98,7 +102,7 @@ def test_the_server_admits_127_0_0_1_and_refuses_any_other_address(postgres_serv
     try:
         refused = first_reply(url.port, "127.0.0.2")
     except OSError as error:
-        pytest.skip(f"cannot connect from 127.0.0.2 here: {error}")
+        missing(postgres.REQUIRE_VARIABLE, f"cannot connect from 127.0.0.2 here: {error}")
     assert refused[0] == b"E"
     assert refused[1]["C"] == "28000", refused[1]
     assert "no pg_hba.conf entry" in refused[1]["M"]

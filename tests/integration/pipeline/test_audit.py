@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -161,9 +161,12 @@ def test_the_audit_can_be_turned_off(audited, monkeypatch):
     assert summary.audit_months == 0 and "audit" not in summary.line()
 
 
-def test_without_a_date_header_a_skewed_clock_is_repaired_by_the_audit(audited):
-    """No Date header: the window ends at this machine's clock, days ahead of the sandbox's,
-    so a stamped rename falls before the watermark; the audit finds and repairs it."""
+def test_without_a_date_header_a_skewed_clock_is_repaired_by_the_audit(audited, monkeypatch):
+    """No Date header: the window ends at this machine's clock, here two days ahead of the
+    sandbox's, so a stamped rename falls before the watermark; the audit finds and repairs it.
+    The machine's clock is stood in for, so the test does not depend on today's date."""
+    ahead = lambda: audited.sandbox.clock.now() + timedelta(days=2)  # noqa: E731
+    monkeypatch.setattr("sources.teamup.api.pages.machine_clock", ahead)
     audited.sandbox.breaks.no_date_header = True
     audited.load()  # the watermark now follows this machine's clock
     customer = audited.sandbox.customers()[0]

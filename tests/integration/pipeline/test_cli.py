@@ -193,18 +193,35 @@ def test_a_second_run_while_one_holds_the_lock_exits_9_and_changes_nothing(harne
     assert etl("load", cwd=harness.workdir).returncode == 0  # the lock went with its holder
 
 
+def first_to_exit(processes: list[subprocess.Popen], timeout: float = 120) -> subprocess.Popen:
+    """The first of the processes to end (the deadline bounds a hang; it is no timing guess)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                return process
+        time.sleep(0.05)
+    raise AssertionError(f"none of {len(processes)} processes ended in {timeout}s")
+
+
 def test_two_loads_started_at_once_one_runs_the_other_exits_9(harness):
-    harness.sandbox.faults.latency = 0.02  # long enough for the two runs to overlap
+    # The run that takes the lock is held at its first request until the other has ended,
+    # so the two overlap whatever the machine's load.
+    hold = harness.sandbox.faults.hold()
     command = [sys.executable, "-m", "pipelines.cli", "load"]
-    first, second = (
+    both = [
         subprocess.Popen(command, cwd=harness.workdir, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
-    )
-    finished = sorted(
-        (process.wait(timeout=300), process.stderr.read()) for process in (first, second)
-    )
-    assert [code for code, _ in finished] == [0, 9], finished
-    harness.sandbox.faults.latency = 0
+    ]
+    try:
+        assert hold.wait(1), "neither run reached the API"
+        refused = first_to_exit(both)
+        assert refused.returncode == 9, refused.stderr.read()
+        assert [info.seq for info in hold.held] == [1]  # the refused run asked nothing
+    finally:
+        hold.release()
+    (runner,) = [process for process in both if process is not refused]
+    assert runner.wait(timeout=300) == 0, runner.stderr.read()
     harness.assert_exact()
 
 
@@ -230,7 +247,9 @@ def test_a_page_asked_again_that_then_passes_prints_only_the_summary(harness, fa
 
 def test_ctrl_c_during_a_load_is_exit_130_in_one_line_and_the_watermark_stays(harness):
     """dlt wraps the KeyboardInterrupt of its extract step; it is still the user's Ctrl-C."""
-    harness.sandbox.faults.latency = 0.05  # a load of many requests: still running at the signal
+    # From the fifth request on (the run is past start-up) the sandbox holds the requests:
+    # the load cannot end before the signal is sent, and has many requests left after it.
+    hold = harness.sandbox.faults.hold(when=lambda info: info.seq >= 5)
     process = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "load"],
         cwd=harness.workdir,
@@ -238,12 +257,12 @@ def test_ctrl_c_during_a_load_is_exit_130_in_one_line_and_the_watermark_stays(ha
         stderr=subprocess.PIPE,
         text=True,
     )
-    while harness.sandbox.log.count() < 5:  # requests under way: the run is past start-up
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    try:
+        assert hold.wait(1), "the load never reached its fifth request"
+        process.send_signal(signal.SIGINT)
+    finally:
+        hold.release()
     _, stderr = process.communicate(timeout=120)
-    harness.sandbox.faults.latency = 0
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines() == ["teamup-etl: interrupted"]
     assert harness.watermarks() == {}

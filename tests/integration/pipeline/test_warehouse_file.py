@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines import runs
+from pipelines import runs, warehouse_file
 from pipelines.exceptions import ApiUnavailableError, WarehouseBusyError
 from pipelines.warehouse_file import duckdb_limits, held_open
 from tests.support.cli import analyst_holding, ask_count, assert_one_line_error, etl
@@ -84,16 +85,32 @@ def test_a_load_waits_for_a_busy_file_then_fails_naming_the_lock(harness, monkey
     assert harness.watermarks() == mark
 
 
+class CloseWhenWaiting(logging.Handler):
+    """Closes the analyst's tool when the load says it is waiting for the file (no sooner)."""
+
+    def __init__(self, tool: subprocess.Popen) -> None:
+        super().__init__(logging.WARNING)
+        self.tool, self.closed = tool, False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "; waiting" in record.getMessage() and not self.closed:
+            self.tool.stdin.close()
+            self.closed = True
+
+
 def test_a_load_waits_while_the_file_is_busy_and_then_runs(harness, monkeypatch, caplog):
     harness.load()
     harness.later()
     monkeypatch.setenv("TEAMUP_ETL__BUSY_TIMEOUT_SECONDS", "60")
     with analyst_holding(harness.database) as tool:
         # The analyst closes their tool once the load has started waiting for it.
-        closer = threading.Timer(1.5, tool.stdin.close)
-        closer.start()
-        summary = harness.load()
-        closer.join()
+        closer = CloseWhenWaiting(tool)
+        logging.getLogger(warehouse_file.__name__).addHandler(closer)
+        try:
+            summary = harness.load()
+        finally:
+            logging.getLogger(warehouse_file.__name__).removeHandler(closer)
+    assert closer.closed  # the load did wait, and ran once the file was free
     assert summary.mode == "load"
     assert f"is locked by {sys.executable}" in caplog.text or f"(PID {tool.pid})" in caplog.text
     runs = harness.query("select outcome from teamup.run_history order by started_at")
