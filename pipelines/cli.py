@@ -151,10 +151,8 @@ def exit_code(error: BaseException) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     from . import preflight, runs
 
-    if args.command in ("load", "backfill", "probe"):
+    if args.command == "probe":  # load, backfill and models check theirs as they begin
         preflight.before_requests()
-    if args.command in ("load", "backfill", "models"):
-        preflight.before_run()
 
     if args.command == "status":
         from .status import status

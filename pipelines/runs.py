@@ -15,6 +15,7 @@ import dlt
 import duckdb
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
+from . import preflight
 from .destination import (
     DATASET_NAME,
     PIPELINE_NAME,
@@ -122,6 +123,10 @@ def _run(
             where = shown(pipeline)
             try:
                 begin(pipeline, invocation)
+                # settings read only late in a run, checked before it changes anything (a
+                # bad one is recorded as this run's failure: exit 2)
+                preflight.before_requests()
+                preflight.before_run()
                 _finish_pending(pipeline)
                 outcomes = load_providers(pipeline, invocation, options, where)
                 if all(outcome.error is not None for outcome in outcomes):
@@ -223,6 +228,7 @@ def models(pipeline: dlt.Pipeline | None = None, strict: bool = False) -> Models
         with _warehouse(pipeline, progress=None) as (pipeline, holder):
             where = shown(pipeline)
             try:
+                preflight.before_run()
                 summary = ModelsSummary(build_models(pipeline), reconcile(pipeline))
                 ending = _unreconciled(summary.mismatched_months, strict)
                 record_own(pipeline, invocation, started, ending)

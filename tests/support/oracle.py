@@ -180,7 +180,9 @@ class Oracle:
         return (i for i in data.invoices.values() if start is None or i.due_date >= start)
 
     def _partition(self, stored: int, invoice: Invoice) -> str:
-        who = str(invoice.customer_id) if self.settings.by_customer else "*"
+        # no customer (a walk-in), or no customer in the grouping: the month's "*" partition
+        customer = invoice.customer_id if self.settings.by_customer else None
+        who = "*" if customer is None else str(customer)
         return f"{stored}/{invoice.due_date:%Y-%m}/{who}"  # docs/tables.md
 
     def _invoice(self, invoice: Invoice, data: ProviderData, stored: int) -> tuple:

@@ -116,7 +116,7 @@ def _dead_network(harness, monkeypatch, capsys, tmp_path) -> int:
 
 
 def _copy_unpublished(harness, monkeypatch, capsys, tmp_path) -> int:
-    """The analyst copy's place is taken by a directory: the rename into place fails."""
+    """The analyst copy's place is taken by a directory: refused as the run begins."""
     (harness.workdir / "occupied").mkdir()
     monkeypatch.setenv("TEAMUP_ETL__ANALYST_COPY", "occupied")
     return _load(capsys)
@@ -195,22 +195,18 @@ ENDINGS = [
     Ending("succeeded", lambda h, m, capsys, t: _load(capsys), 0, [COMMITTED]),
     Ending("2-missing-token", _missing_token, 2, [(None, "failed")], "api_token"),
     Ending(
-        "2-views-unknown-zone",
+        "2-unknown-zone",  # checked as the run begins, before it loads anything
         _no_such_zone,
         2,
-        [(None, "views_failed"), COMMITTED],
-        "1 of 1 providers committed; the views failed: MODELS__REPORTING_TIMEZONE",
+        [(None, "failed")],
+        "MODELS__REPORTING_TIMEZONE",
     ),
     Ending("3-token-rejected", _fault(401), 3, [(0, "failed")], "rejected the API token"),
     Ending("4-refused-parameter", _refused_column, 4, [(0, "failed")], "colour"),
     Ending("5-teamup-failing", _fault(503), 5, [(0, "failed")], "503"),
     Ending("6-network-down", _dead_network, 6, [(0, "failed")], "127.0.0.1"),
-    Ending(
-        "7-copy-not-published",
-        _copy_unpublished,
-        7,
-        [(None, "failed"), COMMITTED],
-        "could not publish the analyst copy",
+    Ending(  # checked as the run begins, before it loads anything
+        "2-copy-a-directory", _copy_unpublished, 2, [(None, "failed")], "TEAMUP_ETL__ANALYST_COPY"
     ),
     Ending(
         "8-strict-mismatch",
