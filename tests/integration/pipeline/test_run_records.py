@@ -156,6 +156,9 @@ def _signalled(harness: Harness, sent: signal.Signals) -> int:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell's background job ignores SIGINT, and a child inherits that: the run would
+        # never see the Ctrl-C. The default, as on a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     child.append(process.pid)
     process.communicate(timeout=300)
