@@ -118,25 +118,25 @@ _GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _group_value(column: str, invoice: Invoice, data: ProviderData) -> object:
+def _attributes(invoice: Invoice, data: ProviderData) -> dict[str, object]:
+    """Every grouped column's value for one invoice, as the table stores it."""
     paid = _payment(invoice, data)
     payout = invoice.payout_date
-    values = {
-        "status": lambda: invoice.status,
-        "customer_id": lambda: invoice.customer_id,
-        "purchase_type": lambda: invoice.purchase_type,
-        "payment_processor": lambda: PAYMENT_PROCESSORS.get(invoice.payment_processor_id or 0),
-        "due_date_year": lambda: invoice.due_date.year,
-        "due_date_month": lambda: invoice.due_date.month,
-        "payment_year": lambda: paid.year if paid else None,
-        "payment_month": lambda: paid.month if paid else None,
-        "payout_year": lambda: payout.year if payout else None,
-        "payout_month": lambda: payout.month if payout else None,
-        "purchased_item_id": lambda: invoice.item_id,
-        "purchased_item_name": lambda: data.items[invoice.item_id].name,
-        "purchase_fee_type": lambda: invoice.purchase_fee_type,
+    return {
+        "status": invoice.status,
+        "customer_id": invoice.customer_id,
+        "purchase_type": invoice.purchase_type,
+        "payment_processor": PAYMENT_PROCESSORS.get(invoice.payment_processor_id or 0),
+        "due_date_year": invoice.due_date.year,
+        "due_date_month": invoice.due_date.month,
+        "payment_year": paid.year if paid else None,
+        "payment_month": paid.month if paid else None,
+        "payout_year": payout.year if payout else None,
+        "payout_month": payout.month if payout else None,
+        "purchased_item_id": invoice.item_id,
+        "purchased_item_name": data.items[invoice.item_id].name,
+        "purchase_fee_type": invoice.purchase_fee_type,
     }
-    return values[column]()
 
 
 def _instant(moment: datetime | None) -> datetime | None:
@@ -219,7 +219,7 @@ class Oracle:
             stored,
             _month_of(invoice.due_date),
             self._partition(stored, invoice),
-            *(_group_value(column, invoice, data) for column in self.columns),
+            *map(_attributes(invoice, data).__getitem__, self.columns),
         )
 
     def columns_of(self) -> dict[str, list[str]]:
