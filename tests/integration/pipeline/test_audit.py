@@ -277,3 +277,30 @@ def test_the_audit_reads_the_rows_that_differ_a_batch_at_a_time_never_a_month(
     assert reads and max(reads) <= 2
     assert sum(reads) < held
     harness.assert_exact()
+
+
+def test_walk_ins_are_audited_an_unstamped_change_is_drift_a_stamped_one_is_not(
+    make_harness, monkeypatch
+):
+    """Invoices of no customer (customer_id NULL): an unstamped change is found; one TeamUp
+    stamps while the audit runs (its customerless partition, "*") is left out, and loaded."""
+    from datetime import date
+
+    harness = make_harness(invoices=600, audit=True)
+    monkeypatch.setenv("TEAMUP_ETL__AUDIT_CYCLE_NIGHTS", "1")  # every month, each night
+    sandbox = harness.sandbox
+    walk_ins = [sandbox.add_invoice(None, 1005, date(2025, 10, d), "paid") for d in (2, 3)]
+    harness.settled()
+    sandbox.change_without_stamp(walk_ins[0].id, number="WALK-IN-UNSTAMPED")
+    audit_provider = providers.audit_provider
+
+    def stamped_meanwhile(*args, **kwargs):  # between the refresh and the audit's re-fetch
+        sandbox.clock.advance(minutes=1)
+        sandbox.change(walk_ins[1].id, status="voided")  # its grouped row moves too
+        return audit_provider(*args, **kwargs)
+
+    monkeypatch.setattr(providers, "audit_provider", stamped_meanwhile)
+    harness.later(minutes=600)
+    summary = harness.load()
+    assert summary.drift == ["provider 0: invoices 1 rows (number) in 2025-10"]
+    harness.assert_exact()
