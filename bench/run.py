@@ -1,22 +1,26 @@
 """`make bench`: the pipeline against the sandbox, each figure beside a raw baseline's."""
 
 # Run: python -m bench.run --invoices 30000 300000
-# Per size, in a fresh directory, with the sandbox in a process of its own (bench/sandbox_process):
+# Per shape, in a fresh directory, with the sandbox in a process of its own (bench/sandbox_process):
 # 1. full load: `teamup-etl load` in a child process, timed, its peak RSS from os.wait4;
 # 2. raw baseline: the very requests the sandbox logged during (1), replayed by bench/baseline.py
 #    (plain requests + duckdb, no dlt), in a child process measured the same way;
 # 3. nightly: the night after (bench/nightly_budget.change_a_night: 0.5% of invoices changed),
 #    its requests and wall time as a share of the full load's, and apart the requests its
 #    summary line says went to finding the night's deleted invoices and to the rolling audit;
-# 4. latency-bound: the sandbox answers after 250 ms and allows 10 requests per second; a
+# 4. no-change reruns: the next night, nothing changed, with the audit; the night after, without;
+# 5. latency-bound: the sandbox answers after 250 ms and allows 10 requests per second; a
 #    backfill of the whole history with max_requests_per_second = 10, against the floor
 #    requests / 10 (and no 429 may be provoked).
-# 5. TeamUp's limit: the sandbox allows 250 requests in any minute; the same backfill with the
+# 6. TeamUp's limit: the sandbox allows 250 requests in any minute; the same backfill with the
 #    shipped client settings (240 a minute) may provoke no 429.
-# 6. PostgreSQL (--postgres-at): (1) and (3) again, the warehouse a PostgreSQL database (a
+# 7. PostgreSQL (--postgres-at): (1), (3) and (4) again, the warehouse a PostgreSQL database (a
 #    throwaway cluster of .ci/postgres, or TEAMUP_BENCH_POSTGRES), beside DuckDB's figures. The
 #    RSS is teamup-etl's own; the server's memory is the server's.
-# (1)-(3) run without a client-side limit (the sandbox has none then), as does the baseline.
+# Every run's peak RSS is in the table, against < 300 MB. A shape is a size (--invoices, with
+# one customer per 24 invoices), and each size of --customers-at (default: the largest) again
+# as a studio of --customers customers (20,000): (1)-(4) only.
+# (1)-(4) run without a client-side limit (the sandbox has none then), as does the baseline.
 # Prints one table, each target with PASS or MISS; exits 1 if any is missed.
 
 from __future__ import annotations
@@ -85,18 +89,28 @@ def etl(*args: str) -> list[str]:
     return [sys.executable, "-m", "pipelines.cli", *args]
 
 
-def measure(size: int, latency: bool) -> dict[str, Any]:
-    """Every figure of one size."""
+@dataclass(frozen=True)
+class Shape:
+    """A studio the bench loads: its invoices, and its customers (None: the sandbox's
+    default, one for every 24 invoices)."""
+
+    invoices: int
+    customers: int | None = None
+
+
+def measure(shape: Shape, latency: bool) -> dict[str, Any]:
+    """Every figure of one shape."""
+    size = shape.invoices
     with (
         tempfile.TemporaryDirectory(prefix="teamup-bench-") as scratch,
-        SandboxProcess(seed=SEED, invoices=size, now=NOW) as sandbox,
+        SandboxProcess(seed=SEED, invoices=size, customers=shape.customers, now=NOW) as sandbox,
     ):
         work = Path(scratch)
         env = {
             **os.environ,
             **run_environment(sandbox.base_url, sandbox.token, work),
         }
-        figures: dict[str, Any] = {"invoices": size}
+        figures: dict[str, Any] = {"invoices": size, "customers": sandbox.customers()}
         full = run_child(etl("load"), env, work)
         logged = sandbox.requests()
         figures["full"] = full
@@ -109,7 +123,8 @@ def measure(size: int, latency: bool) -> dict[str, Any]:
         figures["rows"] = json.loads(raw.output.splitlines()[-1])["rows"]
 
         sandbox.advance(hours=12)
-        run_child(etl("load"), env, work)  # what the full load's lag left for the next run
+        # what the full load's lag left for the next run
+        figures["catch_up"] = run_child(etl("load"), env, work)
         sandbox.advance(hours=12)
         figures["changed"], figures["deleted"] = sandbox.change_a_night(size)
         sandbox.advance(hours=1)
@@ -118,6 +133,7 @@ def measure(size: int, latency: bool) -> dict[str, Any]:
         figures["night_requests"] = sandbox.count()
         figures["night_search"] = search_requests(figures["night"].output)
         figures["audit_months"], figures["audit_requests"] = audit_figures(figures["night"].output)
+        rerun(sandbox, env, work, figures)
 
         if latency:
             sandbox.faults(latency=LATENCY_SECONDS, per_second=RATE_LIMIT)
@@ -148,8 +164,21 @@ def measure(size: int, latency: bool) -> dict[str, Any]:
     return figures
 
 
+def rerun(sandbox: SandboxProcess, env: dict[str, str], work: Path, f: dict[str, Any]) -> None:
+    """The nights after, nothing changed in TeamUp: one with the audit (its next months), one
+    without it, so the audit's own share of the memory shows."""
+    sandbox.advance(hours=24)
+    sandbox.clear()
+    f["rerun"] = run_child(etl("load"), env, work)
+    f["rerun_requests"] = sandbox.count()
+    sandbox.advance(hours=24)
+    without_audit = {**env, "TEAMUP_ETL__AUDIT_CYCLE_NIGHTS": "0"}
+    f["rerun_no_audit"] = run_child(etl("load"), without_audit, work)
+
+
 def measure_postgres(size: int, figures: dict[str, Any]) -> None:
-    """A full load and a night on PostgreSQL, the same sandbox data and changes as DuckDB's."""
+    """A full load, a night and the no-change nights after on PostgreSQL, the same sandbox
+    data and changes as DuckDB's."""
     with (
         tempfile.TemporaryDirectory(prefix="teamup-bench-") as scratch,
         SandboxProcess(seed=SEED, invoices=size, now=NOW) as sandbox,
@@ -172,6 +201,9 @@ def measure_postgres(size: int, figures: dict[str, Any]) -> None:
         sandbox.clear()
         figures["pg_night"] = run_child(etl("load"), env, work)
         figures["pg_night_requests"] = sandbox.count()
+        pg: dict[str, Any] = {}
+        rerun(sandbox, env, work, pg)
+        figures.update({f"pg_{name}": value for name, value in pg.items()})
 
 
 def machine() -> str:
@@ -213,22 +245,35 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="sizes that also load into PostgreSQL (a throwaway cluster of .ci/postgres)",
     )
+    parser.add_argument("--customers", type=int, default=20000, help="customers of --customers-at")
+    parser.add_argument(
+        "--customers-at",
+        type=int,
+        nargs="*",
+        help="sizes measured again with --customers customers (default: the largest size)",
+    )
     args = parser.parse_args(argv)
     latency_at = set(args.invoices if args.latency_at is None else args.latency_at)
+    wide_at = [max(args.invoices)] if args.customers_at is None else args.customers_at
+    shapes = [Shape(size) for size in args.invoices]
+    shapes += [Shape(size, args.customers) for size in wide_at]
     print(f"machine: {machine()}", flush=True)
     table = Table()
     measured = []
-    for size in args.invoices:
-        figures = measure(size, size in latency_at)
-        if size in args.postgres_at:
-            measure_postgres(size, figures)
+    for shape in shapes:
+        usual = shape.customers is None  # latency and PostgreSQL: the usual shape's only
+        figures = measure(shape, usual and shape.invoices in latency_at)
+        if usual and shape.invoices in args.postgres_at:
+            measure_postgres(shape.invoices, figures)
         report(table, figures)
-        measured.append(figures)
-    if len(measured) > 1:
+        if usual:
+            measured.append(figures)
+    if len(measured) > 1:  # the usual shape's growth, from the smallest size to the largest
         small, large = measured[0], measured[-1]
         growth = large["full"].rss_mb / small["full"].rss_mb - 1
         sizes = f"{small['invoices'] // 1000}k->{large['invoices'] // 1000}k"
         table.row(
+            "",
             "",
             f"full load: peak RSS growth {sizes}",
             f"{growth:+.0%}",

@@ -16,9 +16,9 @@ from .nightly_budget import Night, change_a_night
 ENDPOINT_PATHS = {report.name: path for path, report in REPORTS.items()}
 
 
-def _serve(conn: Any, seed: int, invoices: int, now: datetime) -> None:
+def _serve(conn: Any, seed: int, invoices: int, customers: int | None, now: datetime) -> None:
     """The child: build and serve the sandbox, then answer commands until told to stop."""
-    sandbox = Sandbox(seed=seed, invoices=invoices, now=now).start()
+    sandbox = Sandbox(seed=seed, invoices=invoices, customers=customers, now=now).start()
     conn.send((sandbox.base_url, sandbox.token))
     commands = {
         "requests": lambda: [
@@ -26,6 +26,7 @@ def _serve(conn: Any, seed: int, invoices: int, now: datetime) -> None:
             for e in sandbox.log.requests()
         ],
         "count": lambda status=None: sandbox.log.count(status=status),
+        "customers": lambda: len(sandbox.customers()),
         "clear": sandbox.log.clear,
         "advance": lambda hours: sandbox.clock.advance(hours=hours),
         "night": lambda seed: change_a_night(sandbox, random.Random(seed)),
@@ -59,10 +60,13 @@ def _due_range(sandbox: Sandbox) -> tuple[date, date]:
 
 
 class SandboxProcess:
-    """`with SandboxProcess(invoices=30000) as sandbox:` — base_url, token, and commands."""
+    """`with SandboxProcess(invoices=30000) as sandbox:` — base_url, token, and commands.
+    `customers`: how many (None: the sandbox's default, one for every 24 invoices)."""
 
-    def __init__(self, *, seed: int, invoices: int, now: datetime) -> None:
-        self._options = (seed, invoices, now)
+    def __init__(
+        self, *, seed: int, invoices: int, now: datetime, customers: int | None = None
+    ) -> None:
+        self._options = (seed, invoices, customers, now)
         self.base_url = self.token = ""
 
     def __enter__(self) -> SandboxProcess:
@@ -92,6 +96,9 @@ class SandboxProcess:
 
     def count(self, status: int | None = None) -> int:
         return self.call("count", status)
+
+    def customers(self) -> int:
+        return self.call("customers")
 
     def clear(self) -> None:
         self.call("clear")

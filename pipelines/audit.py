@@ -11,11 +11,11 @@ from typing import Any
 import dlt
 
 from sources.teamup import RunStats, existing_tables, teamup_source
-from sources.teamup.exactness.audit import TableDrift, choose_months, diff_rows, nightly_budget
+from sources.teamup.exactness.audit import TableDrift, choose_months, nightly_budget
 from sources.teamup.exactness.fetch_plan import pages
-from sources.teamup.exactness.partitions import partition_key
 from sources.teamup.refresh.sql_warehouse import SqlWarehouse
 
+from .audit_snapshot import MonthSnapshot
 from .exceptions import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,6 @@ DEFAULT_CYCLE_NIGHTS = 30
 # Two and a half minutes at TeamUp's 250 a minute: above a 300,000-invoice studio's share
 # (about 200), so the ceiling only binds on much larger histories, which then take longer.
 DEFAULT_MAX_REQUESTS = 600
-DLT_COLUMNS = ("_dlt_load_id", "_dlt_id")
 AUDIT_DDL = """
 create table if not exists {table} (
     provider_id bigint not null,
@@ -105,15 +104,15 @@ def audit_provider(
     if not months:
         known.close()
         return None
-    before = _snapshot(pipeline, provider, months)
     stats = RunStats()
     source = teamup_source(months=months, warehouse=known, stats=stats, **source_options)
-    try:
-        info = pipeline.run(source)
-    finally:
-        known.close()  # the source closes it too, unless it never ran
-    after = _snapshot(pipeline, provider, months)
-    drift = _compare(before, after, settled_since)
+    # what the warehouse held, kept in the warehouse: a month's rows never come into Python
+    with MonthSnapshot(pipeline.sql_client, provider, months) as before:
+        try:
+            info = pipeline.run(source)
+        finally:
+            known.close()  # the source closes it too, unless it never ran
+        drift = before.compare(settled_since)
     result = AuditResult(tuple(months), stats.requests, drift, tuple(info.loads_ids))
     _record(pipeline, provider, result)
     if drift:
@@ -142,83 +141,6 @@ def _last_audited(client: Any, provider: int) -> dict[date, str]:
         provider,
     )
     return {month: at.astimezone(UTC).isoformat() for month, at in rows}
-
-
-Snapshot = dict[str, dict[Any, dict[str, Any]]]
-
-
-def _snapshot(pipeline: dlt.Pipeline, provider: int, months: list[date]) -> Snapshot:
-    """The audited months' rows of the three tables, by key, without dlt's columns."""
-    found: Snapshot = {}
-    with pipeline.sql_client() as client:
-        present = existing_tables(client, client.dataset_name)
-        where = "provider_id = %s and due_month in (select unnest(cast(%s as date[])))"
-        for table, key in (("invoices", "id"), ("invoices_grouped", "group_key")):
-            found[table] = (
-                _rows(client, table, key, where, provider, months) if table in present else {}
-            )
-        customers = sorted(
-            {row["customer_id"] for row in found["invoices_grouped"].values()}
-            | {row["customer_id"] for row in found["invoices"].values()} - {None}
-        )
-        found["customers"] = (
-            _rows(
-                client,
-                "customers",
-                "id",
-                "provider_id = %s and id in (select unnest(cast(%s as bigint[])))",
-                provider,
-                customers,
-            )
-            if "customers" in present and customers
-            else {}
-        )
-    return found
-
-
-def _rows(client: Any, table: str, key: str, where: str, *args: Any) -> dict[Any, dict]:
-    qualified = client.make_qualified_table_name(table)
-    with client.execute_query(f"select * from {qualified} where {where}", *args) as cursor:
-        names = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
-    found = {}
-    for row in rows:
-        values = {n: v for n, v in zip(names, row, strict=True) if n not in DLT_COLUMNS}
-        found[values[key]] = values
-    return found
-
-
-def _compare(before: Snapshot, after: Snapshot, since: datetime) -> tuple[TableDrift, ...]:
-    """What differed, table by table, leaving out what TeamUp stamped since the night began:
-    those invoices, their grouped partitions (before and after) and their customers."""
-    moved = [
-        row
-        for rows in (before["invoices"], after["invoices"])
-        for row in rows.values()
-        if row.get("updated_at") is not None and row["updated_at"] >= since
-    ]
-    ids = {row["id"] for row in moved}
-    # a grouping without the customer partitions by whole month ("*")
-    partitions = {
-        partition_key(row["provider_id"], row["due_month"], who)
-        for row in moved
-        for who in (row["customer_id"], None)
-    }
-    customers = {row["customer_id"] for row in moved}
-    groups = {
-        key
-        for rows in (before["invoices_grouped"], after["invoices_grouped"])
-        for key, row in rows.items()
-        if row.get("partition_key") in partitions
-    }
-    drift = (
-        diff_rows("invoices", before["invoices"], after["invoices"], ids),
-        diff_rows(
-            "invoices_grouped", before["invoices_grouped"], after["invoices_grouped"], groups
-        ),
-        diff_rows("customers", before["customers"], after["customers"], customers),
-    )
-    return tuple(table for table in drift if table.rows)
 
 
 def _record(pipeline: dlt.Pipeline, provider: int, result: AuditResult) -> None:

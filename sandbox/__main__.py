@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--invoices", type=int, default=20000, help="invoices in all")
     parser.add_argument("--providers", type=int, default=1, choices=(1, 2, 3))
     parser.add_argument(
+        "--customers", type=int, help="customers in all (default: one for every 24 invoices)"
+    )
+    parser.add_argument(
         "--today",
         type=lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC),
         help="the sandbox clock's start, e.g. 2026-11-25T06:00 (default: now, UTC)",
@@ -25,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         invoices=args.invoices,
         providers=args.providers,
+        customers=args.customers,
         now=args.today,
         port=args.port,
     )

@@ -118,14 +118,27 @@ REFUND_SHARE = 0.02
 
 
 def build_store(
-    store: Store, *, seed: int, invoices: int, providers: int = 1, today: date | None = None
+    store: Store,
+    *,
+    seed: int,
+    invoices: int,
+    providers: int = 1,
+    today: date | None = None,
+    customers: int | None = None,
 ) -> Store:
-    """Fill `store` with `providers` studios sharing `invoices` invoices, ending at `today`."""
+    """Fill `store` with `providers` studios sharing `invoices` invoices, ending at `today`,
+    and `customers` customers (None: one for every 24 invoices, at least a dozen a studio)."""
     today = today or store.clock.now().date()
     for index, provider in enumerate(PROVIDERS[:providers]):
-        share = invoices // providers + (1 if index < invoices % providers else 0)
-        _StudioGenerator(store, provider, random.Random(f"{seed}-{provider.id}"), today).run(share)
+        share = _share(invoices, providers, index)
+        people = None if customers is None else _share(customers, providers, index)
+        studio = _StudioGenerator(store, provider, random.Random(f"{seed}-{provider.id}"), today)
+        studio.run(share, people)
     return store
+
+
+def _share(total: int, parts: int, index: int) -> int:
+    return total // parts + (1 if index < total % parts else 0)
 
 
 class _StudioGenerator:
@@ -135,9 +148,10 @@ class _StudioGenerator:
         self.start = today - timedelta(days=HISTORY_DAYS)
         self.now = store.clock.now()
 
-    def run(self, target: int) -> None:
+    def run(self, target: int, customers: int | None = None) -> None:
         self._catalogue()
-        self._customers(max(len(AWKWARD_CUSTOMERS) + 4, target // 24))
+        count = target // 24 if customers is None else customers
+        self._customers(max(len(AWKWARD_CUSTOMERS) + 4, count))
         self._customer_list = list(self.data.customers.values())
         base = target - round(target * REFUND_SHARE)
         invoices = self._memberships(round(base * MEMBERSHIP_SHARE))

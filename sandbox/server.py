@@ -62,10 +62,15 @@ class Sandbox:
         now: datetime | None = None,
         tokens: dict[str, list[int]] | None = None,
         port: int = 0,
+        customers: int | None = None,
     ) -> None:
         self.clock = Clock(now or datetime.now(UTC))
         self.store = build_store(
-            Store(self.clock), seed=seed, invoices=invoices, providers=providers
+            Store(self.clock),
+            seed=seed,
+            invoices=invoices,
+            providers=providers,
+            customers=customers,
         )
         self.engine = ReportEngine(self.store)
         self.faults = Faults(seed)

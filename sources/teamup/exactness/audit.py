@@ -6,7 +6,9 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
+
+from .partitions import partition_key
 
 # Requests a night's audit may spend beyond its share of a full reload: the share rounds
 # down to whole months, and a month's cost is estimated from the rows it held.
@@ -81,3 +83,34 @@ def diff_rows(
             if row is not None and row.get(month_of) is not None:
                 months.add(row[month_of])
     return TableDrift(table, rows, frozenset(columns), frozenset(months))
+
+
+def merge_drift(table: str, parts: Iterable[TableDrift]) -> TableDrift:
+    """One table's drift from the drifts of its rows compared a batch at a time."""
+    rows, columns, months = 0, frozenset[str](), frozenset[date]()
+    for part in parts:
+        rows, columns, months = rows + part.rows, columns | part.columns, months | part.months
+    return TableDrift(table, rows, columns, months)
+
+
+class Settled(NamedTuple):
+    """What TeamUp stamped since the night's load began, left out of the comparison."""
+
+    invoices: frozenset[int]  # their ids
+    partitions: frozenset[str]  # their grouped partitions, before and after
+    customers: frozenset[int]  # their customers
+
+
+def settled_keys(moved: Iterable[Row]) -> Settled:
+    """From the invoice rows (before or after the re-fetch) stamped since the night began:
+    those invoices, their grouped partitions and their customers. A grouping without the
+    customer partitions by whole month ("*"), so that partition is left out too; a
+    walk-in's invoice (no customer) has only that one."""
+    ids, partitions, customers = set(), set(), set()
+    for row in moved:
+        ids.add(row["id"])
+        for who in (row["customer_id"], None):
+            partitions.add(partition_key(row["provider_id"], row["due_month"], who))
+        if row["customer_id"] is not None:
+            customers.add(row["customer_id"])
+    return Settled(frozenset(ids), frozenset(partitions), frozenset(customers))
