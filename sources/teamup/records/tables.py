@@ -7,6 +7,7 @@ from typing import Any
 from ..exceptions import MalformedResponseError
 from ..options import RunSettings
 from ..refresh.batches import Batch, InvoiceBatch
+from ..settings import PARTITION_MONTH_COLUMNS
 from .grouped import (
     as_extract_values,
     customer_details,
@@ -26,12 +27,15 @@ class TableRecords:
         self.settings = settings
         self._customers: dict[tuple[int, int], tuple[Any, ...]] = {}
         self._headers: Records = []
+        self._grouped_columns = tuple(dict.fromkeys([*PARTITION_MONTH_COLUMNS, *settings.columns]))
 
     def invoices_grouped(self, batch: Batch | InvoiceBatch) -> Records:
         """A tombstone per replaced partition (deleted first), then the partitions' groups."""
         if not isinstance(batch, Batch):
             return []
-        provider, columns = batch.provider_id, self.settings.columns
+        # The due month's columns are always asked for (the refresh unit needs them): stored
+        # whatever the configured list says, as docs/tables.md promises.
+        provider, columns = batch.provider_id, self._grouped_columns
         records = [tombstone(provider, key, month) for key, month in batch.replaced.items()]
         try:
             records += [

@@ -60,13 +60,6 @@ def test_the_oracle_finds_a_mart_that_disagrees_with_the_sandbox(make_harness):
         harness.oracle().check(harness.target)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: with grouped_columns omitting due_date_year/due_date_month, the "
-    "columns are requested (configuration.md: 'always added') but stored NULL, though "
-    "docs/tables.md says they hold the API's year and month (records/grouped.py keeps only "
-    "the configured columns)",
-)
 def test_the_due_month_columns_are_filled_whatever_the_grouping(harness, monkeypatch):
     monkeypatch.setenv("SOURCES__TEAMUP__GROUPED_COLUMNS", '["status", "purchase_type"]')
     harness.load()
