@@ -79,16 +79,19 @@ def row_customer(row: Mapping[str, Any]) -> int | None:
     """The customer id of a grouped row; None for a row sold to no customer.
 
     The docs show a customer object with an id and never say one is required: a walk-in's
-    store purchase may come as `"customer": null` (or an object with a null id). Such a row
+    store purchase may come as `"customer": null` (or an object of nulls). Such a row
     loads with customer_id NULL, in its month's customerless partition, which only a
-    whole-month refresh can ask for again (no `customers` filter names it). Anything else
-    that is not an object is a broken page."""
+    whole-month refresh can ask for again (no `customers` filter names it). A customer with a
+    name or email but no id, or one that is not an object, is a broken page."""
     customer = row.get("customer")
     if customer is None:
         return None
     if not isinstance(customer, Mapping):
         raise _bad(f"`customer` is not an object ({type(customer).__name__})", row)
     if customer.get("id") is None:
+        if any(value is not None for value in customer.values()):
+            # a name or email without an id: no partition could hold it apart from others
+            raise _bad(f"`customer` has no id ({sorted(customer)!r})", row)  # keys, no name
         return None
     return _integer(customer["id"], "customer.id", row)
 

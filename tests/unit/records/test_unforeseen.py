@@ -36,6 +36,12 @@ def test_a_customer_that_is_no_object_is_a_broken_page(customer):
         row_customer(grouped_row(customer))
 
 
+def test_a_customer_with_a_name_but_no_id_is_a_broken_page_named_by_keys_only():
+    with pytest.raises(MalformedResponseError, match=r"has no id \(\['email', 'name'\]\)") as e:
+        row_customer(grouped_row({"name": "Zoë", "email": "z@x.org"}))
+    assert "Zoë" not in str(e.value) and "z@x.org" not in str(e.value)
+
+
 def test_a_row_without_a_customer_is_in_its_months_customerless_partition():
     record = grouped_record(grouped_row(None), ("customer",), 3, by_customer=True)
     assert record["customer_id"] is None
