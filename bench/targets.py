@@ -68,7 +68,7 @@ RUNS = (
     ("rerun", "no-change rerun, audit"),
     ("rerun_no_audit", "no-change rerun, no audit"),
     ("latency", "latency-bound backfill"),
-    ("teamup", "backfill at TeamUp's 250/min"),
+    ("teamup", "backfill at TeamUp's limit"),
     ("pg_full", "postgres full load"),
     ("pg_night", "postgres nightly"),
     ("pg_rerun", "postgres rerun, audit"),
