@@ -29,8 +29,9 @@ def test_a_night_of_changes_asks_no_grouped_window(harness):
     harness.assert_exact()
 
 
-def test_an_invoice_without_a_customer_brings_the_grouped_window_back(harness):
-    """Such an invoice names no partition: the grouped report's own discovery is asked."""
+def test_an_invoice_without_a_customer_refreshes_its_month_whole(harness):
+    """Such an invoice is in its month's customerless partition, which no `customers=` filter
+    can ask for: its month is refreshed whole, with no discovery query over the window."""
     harness.settled()
     paid = next(i for i in harness.sandbox.invoices() if i.status == "open")
     harness.sandbox.pay(paid.id)
@@ -48,6 +49,13 @@ def test_an_invoice_without_a_customer_brings_the_grouped_window_back(harness):
     )
     harness.sandbox.log.clear()
     harness.load()
-    assert len(grouped_window_requests(harness)) == 1
+    assert grouped_window_requests(harness) == []
+    month = paid.due_date.replace(day=1).isoformat()
+    whole = [
+        e
+        for e in harness.sandbox.log.requests("invoices.grouped")
+        if e.info.params.get("due_date_gte") == [month] and "customers" not in e.info.params
+    ]
+    assert whole  # the month asked for whole
     harness.sandbox.faults.reset()
     assert harness.tables()["invoices_grouped"] == harness.fresh_tables()["invoices_grouped"]
