@@ -78,7 +78,7 @@ REPORT ?= teamup_report.html
 report: $(STAMP) ## write the revenue report, one offline HTML file: make report REPORT=path.html
 	$(BIN)/teamup-etl report --output $(REPORT)
 
-bench: $(STAMP) ## the pipeline beside a raw baseline at 30k and 300k invoices (latency-bound and PostgreSQL runs at 30k)
+bench: $(STAMP) ## the pipeline beside a raw baseline at 30k and 300k invoices (300k again as 20,000 customers; latency-bound and PostgreSQL runs at 30k)
 	$(BIN)/python -m bench.run --invoices 30000 300000 --latency-at 30000 --postgres-at 30000
 
 sandbox: $(STAMP) ## serve the local TeamUp stand-in on 127.0.0.1:8765 until Ctrl-C
