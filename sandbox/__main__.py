@@ -21,7 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--today",
         type=lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC),
-        help="the sandbox clock's start, e.g. 2026-11-25T06:00 (default: now, UTC)",
+        help=(
+            "a fixed date for the sandbox clock, e.g. 2026-11-25T06:00"
+            " (default: it runs with this machine's clock)"
+        ),
     )
     args = parser.parse_args(argv)
     sandbox = Sandbox(

@@ -7,7 +7,7 @@ import logging
 import socket
 import threading
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -64,7 +64,7 @@ class Sandbox:
         port: int = 0,
         customers: int | None = None,
     ) -> None:
-        self.clock = Clock(now or datetime.now(UTC))
+        self.clock = Clock(now)  # no date given: it runs with the machine clock
         self.store = build_store(
             Store(self.clock),
             seed=seed,

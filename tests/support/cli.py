@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,22 @@ def etl(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=300,
         check=False,
+    )
+
+
+def etl_started(*args: str, cwd: Path) -> subprocess.Popen:
+    """`teamup-etl ARGS` started in a child process that takes Ctrl-C as on a terminal.
+
+    A shell's background job (tests under nohup, CI) ignores SIGINT, and a child inherits
+    that: the run would never see the signal a test sends it. Reset to the default.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

@@ -7,13 +7,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import assert_one_line_error, etl, files_containing
+from tests.support.cli import assert_one_line_error, etl, etl_started, files_containing
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -247,31 +245,12 @@ def test_a_page_asked_again_that_then_passes_prints_only_the_summary(harness, fa
     assert len(harness.sandbox.log.requests("invoices.grouped")) > 1
 
 
-@contextmanager
-def sigint_at_its_default() -> Iterator[None]:
-    """Children started in the body take SIGINT's default action: a handler here is reset to
-    the default at exec, where an ignored SIGINT (tests run in the background, under nohup)
-    would be inherited and the child's Ctrl-C lost."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def test_ctrl_c_during_a_load_is_exit_130_in_one_line_and_the_watermark_stays(harness):
     """dlt wraps the KeyboardInterrupt of its extract step; it is still the user's Ctrl-C."""
     # The sandbox holds the run's first request (asked on its main thread, in the extract,
     # past start-up) until the run has ended: the signal lands while the load waits on it.
     hold = harness.sandbox.faults.hold(times=1)
-    with sigint_at_its_default():
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "load"],
-            cwd=harness.workdir,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+    process = etl_started("load", cwd=harness.workdir)
     try:
         assert hold.wait(1), "the load never reached the API"
         process.send_signal(signal.SIGINT)

@@ -7,8 +7,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,7 +16,7 @@ from pipelines import cli, runs
 from pipelines.lock import exclusive_run
 from pipelines.views import MODELS_DIR
 from tests.support import postgres
-from tests.support.cli import analyst_holding
+from tests.support.cli import analyst_holding, etl_started
 from tests.support.harness import Harness
 from tests.support.targets import DESTINATIONS, Target
 
@@ -150,16 +148,7 @@ def _signalled(harness: Harness, sent: signal.Signals) -> int:
         return False  # the answer itself is left alone
 
     harness.sandbox.faults.fail(when=send, times=None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "load"],
-        cwd=harness.workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # A shell's background job ignores SIGINT, and a child inherits that: the run would
-        # never see the Ctrl-C. The default, as on a terminal.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    process = etl_started("load", cwd=harness.workdir)
     child.append(process.pid)
     process.communicate(timeout=300)
     harness.sandbox.faults.reset()

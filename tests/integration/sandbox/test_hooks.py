@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sandbox import Sandbox
+from sandbox.clock import to_millis
 from sandbox.model import Invoice
 from tests.support import TEST_NOW
 
@@ -265,3 +267,23 @@ def test_a_clock_started_in_another_zone(make_sandbox) -> None:
     assert parsedate_to_datetime(response.headers["Date"]) == start
     with pytest.raises(ValueError):
         make_sandbox(now=datetime(2026, 7, 1, 12, 0))
+
+
+def test_a_clock_given_no_date_runs_with_the_machines(make_sandbox) -> None:
+    """The demo's and the probe's sandboxes: TeamUp's Date header keeps up with the local time."""
+    before = to_millis(datetime.now(UTC))
+    sandbox = make_sandbox(now=None, invoices=200)
+    response = Api(sandbox).get(GROUPED, {"columns": "count"})
+    after = datetime.now(UTC)
+    header = parsedate_to_datetime(response.headers["Date"])  # whole seconds
+    assert before.replace(microsecond=0) <= header <= after
+    assert before <= sandbox.clock.now() <= after
+    time.sleep(0.002)  # the machine's clock moves on (no bound on how far) ...
+    assert sandbox.clock.now() > after  # ... and the sandbox's with it
+    start = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    before = datetime.now(UTC)
+    sandbox.clock.set(start)
+    moved = sandbox.clock.advance(days=1)
+    first, second = sandbox.clock.now(), sandbox.clock.now()
+    ran = datetime.now(UTC) - before  # as far as it may have run since it was set
+    assert start + timedelta(days=1) <= moved <= first <= second <= start + timedelta(days=1) + ran
