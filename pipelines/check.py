@@ -10,10 +10,11 @@ from typing import Any, cast
 
 import dlt
 
-from .destination import database_path, is_local_file, reading, shown
-from .exceptions import ConfigurationError, WarehouseError
-from .failures import unwrap
-from .history import (
+from .failures.errors import ConfigurationError, WarehouseError
+from .failures.unwrap import unwrap
+from .warehouse.destination import database_path, is_local_file, make_pipeline, reading, shown
+from .warehouse.reconcile import describe, mismatched_months
+from .warehouse.run_history import (
     COUNTED_TABLES,
     RUNNING,
     VIEWS_FAILED,
@@ -22,8 +23,6 @@ from .history import (
     last_runs,
     providers_seen,
 )
-from .reconcile import describe, mismatched_months
-from .runs import make_pipeline
 
 logger = logging.getLogger(__name__)
 

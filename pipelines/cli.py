@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn, cast
 
-from .exceptions import (
+from .failures.errors import (
     ApiUnavailableError,
     AuthenticationError,
     BadRequestError,
@@ -25,7 +25,7 @@ from .exceptions import (
     ViewsFailedError,
     WarehouseError,
 )
-from .messages import RedactingFilter, configured_token, one_line, redact
+from .failures.messages import RedactingFilter, configured_token, one_line, redact
 
 # The first matching class decides; documented in the README.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
@@ -135,7 +135,7 @@ def _ours(error: Exception) -> Exception:
     naming the setting; any other error as it is."""
     from dlt.common.configuration.exceptions import ConfigurationException
 
-    from .failures import unwrap
+    from .failures.unwrap import unwrap
 
     return cast(Exception, unwrap(error)) if isinstance(error, ConfigurationException) else error
 
@@ -211,7 +211,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _probe() -> int:
-    from .failures import unwrap
+    from .failures.unwrap import unwrap
     from .probe import probe
 
     try:
@@ -229,10 +229,9 @@ def _probe() -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .destination import database_path, is_local_file
     from .report import write_report
-    from .runs import make_pipeline
-    from .warehouse_file import analyst_copy_path
+    from .warehouse.destination import database_path, is_local_file, make_pipeline
+    from .warehouse.duckdb_file import analyst_copy_path
 
     database = args.database
     pipeline = make_pipeline(progress=None)

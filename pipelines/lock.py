@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .exceptions import ConfigurationError, RunInProgressError
+from .failures.errors import ConfigurationError, RunInProgressError
 
 
 @contextmanager

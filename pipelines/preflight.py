@@ -9,9 +9,9 @@ import dlt
 
 from sources.teamup.options import number, setting_name, whole_number
 
-from .destination import configured_duckdb_file, destination_name
-from .views import reporting_timezone
-from .warehouse_file import analyst_copy_path
+from .warehouse.destination import configured_duckdb_file, destination_name
+from .warehouse.duckdb_file import analyst_copy_path
+from .warehouse.models import reporting_timezone
 
 RUNTIME = "runtime"
 CHECKS = "teamup_etl"

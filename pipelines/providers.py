@@ -16,10 +16,10 @@ from sources.teamup.refresh.sql_warehouse import SqlWarehouse
 from sources.teamup.settings import DEFAULT_PROVIDER
 
 from .audit import AuditResult, AuditSettings, audit_provider
-from .exceptions import WarehouseError
-from .failures import error_line, stops_the_run, unwrap
-from .history import FAILED, HISTORY_TABLE, SUCCEEDED, RunRecord, record_run
-from .messages import one_line
+from .failures.errors import WarehouseError
+from .failures.messages import one_line
+from .failures.unwrap import error_line, stops_the_run, unwrap
+from .warehouse.run_history import FAILED, HISTORY_TABLE, SUCCEEDED, RunRecord, record_run
 
 logger = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import dlt
 
-from .exceptions import ViewsFailedError
-from .failures import error_line
-from .history import FAILED, RUNNING, SUCCEEDED, VIEWS_FAILED, begin_run, end_run
-from .messages import one_line
+from .failures.errors import ViewsFailedError
+from .failures.messages import one_line
+from .failures.unwrap import error_line
 from .providers import Invocation, record_row
+from .warehouse.run_history import FAILED, RUNNING, SUCCEEDED, VIEWS_FAILED, begin_run, end_run
 
 logger = logging.getLogger(__name__)
 

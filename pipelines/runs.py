@@ -16,35 +16,32 @@ import duckdb
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from . import preflight
-from .destination import (
-    DATASET_NAME,
-    PIPELINE_NAME,
-    database_path,
-    is_local_file,
-    make_destination,
-    shown,
-)
-from .exceptions import (
+from .failures.errors import (
     ConfigurationError,
     ProvidersFailedError,
     ReconciliationError,
     ViewsFailedError,
 )
-from .failures import error_line, unwrap
-from .history import record_mismatches
+from .failures.messages import one_line, redact
+from .failures.unwrap import error_line, unwrap
 from .lock import exclusive_run
-from .messages import one_line, redact
 from .providers import (
     Invocation,
     ProviderOutcome,
     load_providers,
     prune_customers,
 )
-from .reconcile import MonthMismatch, describe
 from .run_records import begin, end, record_own
 from .summary import RunSummary
-from .views import build_models, reconcile
-from .warehouse_file import (
+from .warehouse.destination import (
+    DATASET_NAME,
+    PIPELINE_NAME,
+    database_path,
+    is_local_file,
+    make_pipeline,
+    shown,
+)
+from .warehouse.duckdb_file import (
     analyst_copy_path,
     busy_timeout,
     duckdb_limits,
@@ -52,6 +49,9 @@ from .warehouse_file import (
     load_one_job_at_a_time,
     publish_copy,
 )
+from .warehouse.models import build_models, reconcile
+from .warehouse.reconcile import MonthMismatch, describe
+from .warehouse.run_history import record_mismatches
 
 logger = logging.getLogger(__name__)
 
@@ -67,25 +67,6 @@ __all__ = [
     "make_pipeline",
     "models",
 ]
-
-
-def make_pipeline(
-    progress: Any = None,
-    pipelines_dir: str | None = None,
-    database: str | None = None,
-    destination: str | None = None,
-) -> dlt.Pipeline:
-    """The warehouse pipeline, to the configured destination ([teamup_etl] destination,
-    duckdb unless set); its credentials and state come from dlt's configuration
-    (DESTINATION__<NAME>__CREDENTIALS, DLT_DATA_DIR), else teamup_warehouse.duckdb here.
-    `database`: the credentials instead (a DuckDB file, a PostgreSQL URL)."""
-    return dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
-        pipelines_dir=pipelines_dir,  # type: ignore[arg-type]  # dlt's default is None, typed str
-        destination=make_destination(destination, credentials=database),
-        dataset_name=DATASET_NAME,
-        progress=progress,
-    )
 
 
 def load(

@@ -8,10 +8,9 @@ import dlt
 
 from sources.teamup import TABLES, existing_tables, read_watermarks
 
-from .destination import database_path, is_local_file, reading, shown
-from .failures import unwrap
-from .history import RunRecord, last_runs
-from .runs import make_pipeline
+from .failures.unwrap import unwrap
+from .warehouse.destination import database_path, is_local_file, make_pipeline, reading, shown
+from .warehouse.run_history import RunRecord, last_runs
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .messages import one_line, redact
+from .failures.messages import one_line, redact
 from .providers import ProviderOutcome
-from .reconcile import MonthMismatch
+from .warehouse.reconcile import MonthMismatch
 
 
 @dataclass

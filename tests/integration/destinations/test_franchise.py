@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.exceptions import ProvidersFailedError
+from pipelines.failures.errors import ProvidersFailedError
 from pipelines.status import status
 from tests.support.cli import assert_one_line_error, etl
 from tests.support.targets import DESTINATIONS

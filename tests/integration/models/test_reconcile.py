@@ -9,9 +9,9 @@ import duckdb
 import pytest
 
 from pipelines import cli, runs
-from pipelines.exceptions import ReconciliationError
-from pipelines.reconcile import MonthMismatch
-from pipelines.views import reconcile
+from pipelines.failures.errors import ReconciliationError
+from pipelines.warehouse.models import reconcile
+from pipelines.warehouse.reconcile import MonthMismatch
 from tests.support.cli import etl
 
 

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from pipelines import cli, runs
-from pipelines.exceptions import ConfigurationError, ModelError
-from pipelines.views import MODELS_DIR, build_models, load_models, reporting_timezone
+from pipelines.failures.errors import ConfigurationError, ModelError
+from pipelines.warehouse.models import MODELS_DIR, build_models, load_models, reporting_timezone
 
 
 def views(database: Path) -> dict[str, tuple[str, list[tuple]]]:
@@ -90,7 +90,7 @@ def test_a_broken_model_is_exit_7_with_one_line(harness, tmp_path, monkeypatch, 
     harness.load()
     copy = models_copy(tmp_path)
     write_model(copy, "staging/stg_customers.sql", "select nothing_here from teamup.customers")
-    monkeypatch.setattr("pipelines.views.MODELS_DIR", copy)
+    monkeypatch.setattr("pipelines.warehouse.models.MODELS_DIR", copy)
     assert cli.main(["models"]) == 7
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
@@ -113,7 +113,7 @@ def test_models_on_a_missing_table_are_skipped_with_a_warning(harness, caplog):
     harness.load()
     with duckdb.connect(str(harness.database)) as con:
         con.execute("drop table teamup.invoices")
-    with caplog.at_level(logging.WARNING, logger="pipelines.views"):
+    with caplog.at_level(logging.WARNING, logger="pipelines.warehouse.models"):
         built = build_models(runs.make_pipeline())
     assert set(built) == {
         "teamup_staging.stg_customers",
@@ -166,3 +166,8 @@ def test_the_reporting_timezone_is_read_from_dlt_config(monkeypatch):
     assert reporting_timezone() == "UTC"
     monkeypatch.setenv("MODELS__REPORTING_TIMEZONE", "Asia/Tokyo")
     assert reporting_timezone() == "Asia/Tokyo"
+
+
+def test_a_models_folder_that_is_not_there_is_refused(tmp_path):
+    with pytest.raises(ModelError, match="no models folder at"):
+        load_models(tmp_path / "moved")

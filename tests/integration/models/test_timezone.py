@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import duckdb
 
 from pipelines import runs
-from pipelines.views import build_models
+from pipelines.warehouse.models import build_models
 from tests.support.expected import Expected, check_marts
 
 # 23:30 UTC on the last day of November is already December in Tokyo;

@@ -8,7 +8,7 @@ from decimal import Decimal
 import duckdb
 
 from pipelines import runs
-from pipelines.views import LAYERS, MODELS_DIR
+from pipelines.warehouse.models import LAYERS, MODELS_DIR
 from tests.support.expected import Expected, check_marts, read_marts
 
 

@@ -11,7 +11,7 @@ import pytest
 from pipelines import providers
 from pipelines.check import check
 from pipelines.cli import exit_code
-from pipelines.exceptions import ApiUnavailableError, AuthenticationError, ProvidersFailedError
+from pipelines.failures.errors import ApiUnavailableError, AuthenticationError, ProvidersFailedError
 from tests.support.changes import random_change
 
 CYCLE = 3
@@ -297,7 +297,7 @@ def test_the_audit_reads_the_rows_that_differ_a_batch_at_a_time_never_a_month(
 
     from dlt.destinations.sql_client import DBApiCursorImpl
 
-    from pipelines import audit_snapshot
+    from pipelines.audit import snapshot as audit_snapshot
 
     harness = make_harness(destination, invoices=1200, audit=True)
     monkeypatch.setenv("TEAMUP_ETL__AUDIT_CYCLE_NIGHTS", "1")  # every month, each night

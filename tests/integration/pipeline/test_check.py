@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from pipelines.check import check
-from pipelines.exceptions import ApiUnavailableError, WarehouseError
+from pipelines.failures.errors import ApiUnavailableError, WarehouseError
 from tests.support.cli import assert_one_line_error, etl
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from pipelines import cli
-from pipelines.messages import RedactingFilter
+from pipelines.failures.messages import RedactingFilter
 from tests.support.cli import analyst_holding, etl, files_containing
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import runs
-from pipelines.exceptions import BadRequestError
+from pipelines.failures.errors import BadRequestError
 
 CHILD = Path(__file__).with_name("crash_child.py")
 POINTS = [

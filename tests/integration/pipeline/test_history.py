@@ -9,8 +9,8 @@ import pytest
 
 from pipelines import runs
 from pipelines.check import check
-from pipelines.history import HISTORY_DDL
 from pipelines.status import status
+from pipelines.warehouse.run_history import HISTORY_DDL
 from sources.teamup.exceptions import ApiUnavailableError
 
 HISTORY = (

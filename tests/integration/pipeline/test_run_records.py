@@ -14,7 +14,7 @@ import pytest
 
 from pipelines import cli, runs
 from pipelines.lock import exclusive_run
-from pipelines.views import MODELS_DIR
+from pipelines.warehouse.models import MODELS_DIR
 from tests.support import postgres
 from tests.support.cli import analyst_holding, etl_started
 from tests.support.harness import Harness
@@ -158,7 +158,7 @@ def _signalled(harness: Harness, sent: signal.Signals) -> int:
 
 def _models_rejected(harness, monkeypatch, capsys, tmp_path) -> int:
     """`teamup-etl models` itself, with an analyst's typo: recorded as a models run."""
-    monkeypatch.setattr("pipelines.views.MODELS_DIR", _broken_models(tmp_path))
+    monkeypatch.setattr("pipelines.warehouse.models.MODELS_DIR", _broken_models(tmp_path))
     return teamup_etl(capsys, "models")[0]
 
 
@@ -247,7 +247,7 @@ def test_a_model_the_warehouse_rejects_says_the_data_committed_and_the_views_did
     gone = sorted(harness.sandbox.invoices(), key=lambda i: i.id)[0].id
     harness.sandbox.delete_invoice(gone)
     harness.later()
-    monkeypatch.setattr("pipelines.views.MODELS_DIR", _broken_models(tmp_path))
+    monkeypatch.setattr("pipelines.warehouse.models.MODELS_DIR", _broken_models(tmp_path))
     code, _, err = teamup_etl(capsys, "load")
     assert code == 7
     says = "1 of 1 providers committed; the views failed: sql/marts/my_view.sql: "
@@ -261,7 +261,7 @@ def test_a_model_the_warehouse_rejects_says_the_data_committed_and_the_views_did
         assert [outcome for _, outcome, _ in copy.rows(NEWEST)] == ["succeeded"]
 
     # Fixed, and rebuilt with `teamup-etl models`: check passes, the copy is published.
-    monkeypatch.setattr("pipelines.views.MODELS_DIR", MODELS_DIR)
+    monkeypatch.setattr("pipelines.warehouse.models.MODELS_DIR", MODELS_DIR)
     assert teamup_etl(capsys, "models")[0] == 0
     checked, out, _ = teamup_etl(capsys, "check")
     assert checked == 0, out

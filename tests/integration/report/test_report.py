@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from pipelines import report
-from pipelines.exceptions import ConfigurationError, WarehouseError
+from pipelines.failures.errors import ConfigurationError, WarehouseError
 from pipelines.report import write_report
 from tests.support.expected import Expected
 

@@ -11,7 +11,7 @@ from dlt.common.destination.exceptions import DestinationException
 from dlt.destinations.exceptions import DatabaseException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from .exceptions import (
+from .errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,

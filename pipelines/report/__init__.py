@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.report_charts import build_charts, month_label
-from pipelines.report_html import render_page
 from sources.teamup import existing_tables
 
-from .destination import reading, shown
-from .exceptions import ConfigurationError, TeamUpError, WarehouseError
-from .failures import unwrap
+from ..failures.errors import ConfigurationError, TeamUpError, WarehouseError
+from ..failures.unwrap import unwrap
+from ..warehouse.destination import make_pipeline, reading, shown
+from .charts import build_charts, month_label
+from .html import render_page
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ MARTS = "teamup_marts"
 VIEWS = ("monthly_revenue", "revenue_by_purchase_type", "monthly_invoices", "collection_rate")
 RAW = "teamup"  # dlt's dataset: read only for the time of the last load
 LOAD_FIRST = "run `teamup-etl load` first"
-# The zone the views were built with, as pipelines/views.py writes it into stg_invoices:
+# The zone the views were built with, as pipelines/warehouse/models.py writes it into stg_invoices:
 # the warehouse's own months, whatever the configuration says today.
 # As each engine keeps the view's text: DuckDB rewrites AT TIME ZONE into timezone('zone', x),
 # PostgreSQL renders it AT TIME ZONE 'zone'::text.
@@ -131,8 +131,6 @@ order by 1, 2, 3
 def _connect(database: Path | None) -> Iterator[tuple[Any, str]]:
     """A dlt sql client for reading, and what the report names as its source; any failure of
     the warehouse becomes a one-line WarehouseError."""
-    from .runs import make_pipeline  # late: runs imports the models, which need not load here
-
     pipeline = make_pipeline(progress=None)
     where = f"the DuckDB warehouse {database}" if database is not None else shown(pipeline)
     if database is not None and not database.is_file():

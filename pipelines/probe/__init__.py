@@ -15,7 +15,7 @@ from sources.teamup import parse_provider_ids
 from sources.teamup.api.client import ReportClient
 from sources.teamup.settings import DEFAULT_BASE_URL
 
-from .probe_checks import (
+from .checks import (
     BROKEN,
     CHECKS,
     HOLDS,

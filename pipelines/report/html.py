@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Literal
 
-from pipelines.report_assets import SCRIPT, STYLE
+from .assets import SCRIPT, STYLE
 
 
 @dataclass(frozen=True)

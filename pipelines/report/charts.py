@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from pipelines.report_html import Chart, Series, Table
+from .html import Chart, Series, Table
 
 ZERO = Decimal("0.00")
 # Okabe-Ito, then darker tones: the colours stay apart for colour-blind readers.

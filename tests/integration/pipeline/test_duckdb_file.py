@@ -10,9 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import runs, warehouse_file
-from pipelines.exceptions import ApiUnavailableError, WarehouseBusyError
-from pipelines.warehouse_file import duckdb_limits, held_open
+from pipelines import runs
+from pipelines.failures.errors import ApiUnavailableError, WarehouseBusyError
+from pipelines.warehouse import duckdb_file
+from pipelines.warehouse.duckdb_file import duckdb_limits, held_open
 from tests.support.cli import analyst_holding, ask_count, assert_one_line_error, etl
 from tests.support.harness import read_tables
 
@@ -105,11 +106,11 @@ def test_a_load_waits_while_the_file_is_busy_and_then_runs(harness, monkeypatch,
     with analyst_holding(harness.database) as tool:
         # The analyst closes their tool once the load has started waiting for it.
         closer = CloseWhenWaiting(tool)
-        logging.getLogger(warehouse_file.__name__).addHandler(closer)
+        logging.getLogger(duckdb_file.__name__).addHandler(closer)
         try:
             summary = harness.load()
         finally:
-            logging.getLogger(warehouse_file.__name__).removeHandler(closer)
+            logging.getLogger(duckdb_file.__name__).removeHandler(closer)
     assert closer.closed  # the load did wait, and ran once the file was free
     assert summary.mode == "load"
     assert f"is locked by {sys.executable}" in caplog.text or f"(PID {tool.pid})" in caplog.text

@@ -10,7 +10,7 @@ from typing import Any, get_origin
 
 from sources.teamup.options import SOURCE_SETTINGS, setting_name
 
-from .exceptions import TeamUpError
+from .errors import TeamUpError
 
 TOKEN_ENV = "SOURCES__TEAMUP__API_TOKEN"
 TOKEN_SETTING = "sources.teamup.api_token"

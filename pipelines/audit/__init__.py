@@ -15,8 +15,8 @@ from sources.teamup.exactness.audit import TableDrift, choose_months, nightly_bu
 from sources.teamup.exactness.fetch_plan import pages
 from sources.teamup.refresh.sql_warehouse import SqlWarehouse
 
-from .audit_snapshot import MonthSnapshot
-from .exceptions import ConfigurationError
+from ..failures.errors import ConfigurationError
+from .snapshot import MonthSnapshot
 
 logger = logging.getLogger(__name__)
 

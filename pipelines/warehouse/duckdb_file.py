@@ -17,7 +17,7 @@ import duckdb
 
 from sources.teamup.options import number, setting_name, whole_number
 
-from .exceptions import ConfigurationError, WarehouseBusyError, WarehouseError
+from ..failures.errors import ConfigurationError, WarehouseBusyError, WarehouseError
 
 logger = logging.getLogger(__name__)
 

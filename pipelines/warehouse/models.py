@@ -17,13 +17,13 @@ from sqlglot.errors import SqlglotError
 
 from sources.teamup import existing_tables
 
-from .exceptions import ConfigurationError, ModelError
-from .failures import database_message
+from ..failures.errors import ConfigurationError, ModelError
+from ..failures.unwrap import database_message
 from .reconcile import MonthMismatch, mismatched_months
 
 logger = logging.getLogger(__name__)
 
-MODELS_DIR = Path(__file__).resolve().parents[1] / "sql"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "sql"
 # Each layer is a folder of sql/ and a schema of its own; the file name is the view's name.
 LAYERS = {"staging": "teamup_staging", "marts": "teamup_marts"}
 DEFAULT_REPORTING_TIMEZONE = "UTC"
@@ -69,6 +69,8 @@ def reporting_timezone(value: str | None = None) -> str:
 def load_models(models_dir: Path | str | None = None, timezone: str = "UTC") -> list[Model]:
     """Every model under models_dir (sql/ by default), in the order to build them."""
     root = Path(models_dir or MODELS_DIR)
+    if not root.is_dir():  # a moved sql/ would otherwise build no view, silently
+        raise ModelError(f"no models folder at {root}")
     literal = "'" + timezone.replace("'", "''") + "'"  # validated already; quoted all the same
     models: dict[str, Model] = {}
     for layer, schema in LAYERS.items():
@@ -94,6 +96,8 @@ def build_models(
     """
     zone = reporting_timezone(timezone)
     root = Path(models_dir or MODELS_DIR)
+    if not root.is_dir():  # a moved sql/ would otherwise build no view, silently
+        raise ModelError(f"no models folder at {root}")
     models = load_models(root, zone)
     with pipeline.sql_client() as client:
         _check_zone(client, zone)
@@ -130,7 +134,7 @@ def build_models(
 
 
 def reconcile(pipeline: dlt.Pipeline) -> list[MonthMismatch]:
-    """Due months whose invoice counts differ between the two invoice tables (see reconcile.py)."""
+    """Due months whose invoice counts differ between the two invoice tables (see warehouse/reconcile.py)."""
     with pipeline.sql_client() as client:
         return mismatched_months(client)
 

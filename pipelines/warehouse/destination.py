@@ -16,9 +16,9 @@ from dlt.common.configuration.specs.config_section_context import ConfigSectionC
 from dlt.common.destination import Destination
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from .exceptions import ConfigurationError, WarehouseError
-from .failures import unwrap
-from .warehouse_file import busy_timeout, held_open
+from ..failures.errors import ConfigurationError, WarehouseError
+from ..failures.unwrap import unwrap
+from .duckdb_file import busy_timeout, held_open
 
 logger = logging.getLogger(__name__)
 
@@ -142,3 +142,22 @@ def reading(pipeline: dlt.Pipeline, database: Path | None = None) -> Iterator[An
         )
         with reader.sql_client() as client:
             yield client
+
+
+def make_pipeline(
+    progress: Any = None,
+    pipelines_dir: str | None = None,
+    database: str | None = None,
+    destination: str | None = None,
+) -> dlt.Pipeline:
+    """The warehouse pipeline, to the configured destination ([teamup_etl] destination,
+    duckdb unless set); its credentials and state come from dlt's configuration
+    (DESTINATION__<NAME>__CREDENTIALS, DLT_DATA_DIR), else teamup_warehouse.duckdb here.
+    `database`: the credentials instead (a DuckDB file, a PostgreSQL URL)."""
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        pipelines_dir=pipelines_dir,  # type: ignore[arg-type]  # dlt's default is None, typed str
+        destination=make_destination(destination, credentials=database),
+        dataset_name=DATASET_NAME,
+        progress=progress,
+    )

@@ -1,0 +1,1 @@
+"""How a run fails: our error classes, dlt's wrapped errors unwrapped, one-line messages."""

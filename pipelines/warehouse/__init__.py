@@ -1,0 +1,1 @@
+"""The warehouse: its dlt destination and pipeline, the DuckDB file, the models, run history."""
