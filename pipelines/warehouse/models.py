@@ -134,7 +134,7 @@ def build_models(
 
 
 def reconcile(pipeline: dlt.Pipeline) -> list[MonthMismatch]:
-    """Due months whose invoice counts differ between the two invoice tables (see warehouse/reconcile.py)."""
+    """Due months whose invoice counts differ between the two invoice tables (reconcile.py)."""
     with pipeline.sql_client() as client:
         return mismatched_months(client)
 
