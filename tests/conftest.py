@@ -1,5 +1,6 @@
-"""The shared fixtures, all here: isolation, sandboxes on loopback, pipeline harnesses; and
-what CI requires (no skipping) and Hypothesis' CI profile."""
+"""The shared fixtures: isolation, sandboxes on loopback, pipeline harnesses; and what CI
+requires (no skipping) and Hypothesis' CI profile. The sandbox and report tests add their own
+in their folder's conftest.py."""
 
 from __future__ import annotations
 
@@ -13,25 +14,9 @@ from hypothesis import HealthCheck, settings
 
 from sandbox import Sandbox
 from tests.support import TEST_INVOICES, TEST_NOW, postgres
+from tests.support.environment import clear_settings
 from tests.support.harness import Harness
 from tests.support.targets import MakeTarget, duckdb_targets, postgres_targets
-
-# What a developer's shell may set that dlt or the pipeline would read: every section we or
-# dlt use, dlt's own variables, and the keys dlt falls back to without a section.
-DLT_SETTINGS = (
-    "SOURCES__",
-    "DESTINATION__",
-    "RUNTIME__",
-    "TEAMUP_ETL",
-    "MODELS__",
-    "EXTRACT__",
-    "NORMALIZE__",
-    "LOAD__",
-    "DATA_WRITER__",
-    "SCHEMA__",
-    "DLT_",
-)
-BARE_SETTINGS = {"BASE_URL", "API_TOKEN", "PROVIDER_ID", "START_DATE", "GROUPED_COLUMNS"}
 
 # Hypothesis in CI explores the same examples on every run (a failure there is a bug, not a
 # new draw) and spares a loaded machine its timing checks. Hypothesis loads a "ci" profile of
@@ -71,9 +56,7 @@ def missing(variable: str, reason: str) -> NoReturn:
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A temporary working dir, dlt data dir and environment, restored after the test."""
     saved = dict(os.environ)
-    for name in list(os.environ):
-        if name.startswith(DLT_SETTINGS) or name in BARE_SETTINGS:
-            monkeypatch.delenv(name)
+    clear_settings(monkeypatch)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_data"))
     yield tmp_path

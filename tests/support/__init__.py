@@ -1,4 +1,4 @@
-"""Helpers shared by the tests (fixtures live in tests/conftest.py alone)."""
+"""Helpers shared by the tests (fixtures live in tests/conftest.py and folders' conftest.py)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ import psycopg2.extensions
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / ".ci" / "postgres"
-# Neither name starts with a prefix tests/conftest.py clears from the environment of each test.
+# Neither name starts with a prefix tests/support/environment.py clears before each test.
 DSN_VARIABLE = "TEAMUP_TEST_POSTGRES"
 REQUIRE_VARIABLE = "TEAMUP_REQUIRE_POSTGRES"
 # Only what create_database made is ever dropped, so a DSN of a real server cannot lose data.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from sandbox import Sandbox
 from sandbox.model import Invoice
 from tests.support import TEST_INVOICES, TEST_NOW
+from tests.support.environment import clear_settings
 from tests.support.harness import Harness
 
 __all__ = ["Loaded", "loaded"]
@@ -28,9 +28,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
     load takes seconds): a test that changes the file works on its own copy."""
     workdir = tmp_path_factory.mktemp("loaded")
     with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith(("SOURCES__", "DESTINATION__", "RUNTIME__", "MODELS__")):
-                patch.delenv(name)
+        clear_settings(patch)  # session-scoped: the per-test isolation has not run
         patch.chdir(workdir)
         patch.setenv("DLT_DATA_DIR", str(workdir / "dlt_data"))
         with Sandbox(invoices=TEST_INVOICES, now=TEST_NOW) as sandbox:
