@@ -20,10 +20,10 @@ from .api.limits import RequestGate, make_gate
 from .options import RunSettings
 from .options import provider_ids as parse_provider_ids
 from .options import start_date as parse_start_date
+from .records.batches import GroupedBatch, ReportBatch
 from .records.hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
 from .records.tables import TableRecords
 from .records.unforeseen import in_headers, in_invoices
-from .refresh.batches import Batch, InvoiceBatch
 from .refresh.orchestrator import (
     ProviderPlan,
     Reports,
@@ -118,7 +118,7 @@ def teamup_source(
 
     # A closure, not resource arguments: dlt would try to inject those from config, token too.
     @dlt.resource(selected=False)
-    def grouped_batches() -> Iterator[Batch | InvoiceBatch]:
+    def grouped_batches() -> Iterator[ReportBatch]:
         state, progress = dlt.current.source_state(), Progress()
         if run_stats.providers_expected:
             progress.expect("providers", run_stats.providers_expected)
@@ -196,7 +196,7 @@ class ProviderRun:
             InvoiceReport(client, provider, settings.start_date),
         )
 
-    def batches(self, state: Any, fixed: ProviderPlan | None) -> Iterator[Batch | InvoiceBatch]:
+    def batches(self, state: Any, fixed: ProviderPlan | None) -> Iterator[ReportBatch]:
         """`fixed`: months to replace whole (a backfill, an audit); None: an incremental run."""
         before = self.stats.requests
         try:
@@ -208,11 +208,11 @@ class ProviderRun:
             self.stats.planned(self.provider, plan)
             for batch in stream(plan, self.reports, self.known, self.progress):
                 self.progress.requests(before + self.client.requests_made)
-                rows = batch.rows if isinstance(batch, Batch) else batch.records
+                rows = batch.rows if isinstance(batch, GroupedBatch) else batch.records
                 self.progress.done("rows", len(rows))
                 self.stats.unforeseen.update(
                     in_headers(batch.column_headers)
-                    if isinstance(batch, Batch)
+                    if isinstance(batch, GroupedBatch)
                     else in_invoices(batch.records)
                 )
                 yield batch
@@ -249,15 +249,15 @@ def _tables(batches: DltResource, records: TableRecords, file_format: str) -> li
         schema_contract=TYPES_FROZEN,
         **merge,
     )
-    def invoices_grouped(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
+    def invoices_grouped(batch: ReportBatch) -> Iterator[list[dict[str, Any]]]:
         yield records.invoices_grouped(batch)
 
     @dlt.transformer(primary_key=("provider_id", "id"), columns=CUSTOMER_HINTS, **merge)
-    def customers(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
+    def customers(batch: ReportBatch) -> Iterator[list[dict[str, Any]]]:
         yield records.customers(batch)
 
     @dlt.transformer(primary_key="key", **merge)
-    def report_columns(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
+    def report_columns(batch: ReportBatch) -> Iterator[list[dict[str, Any]]]:
         yield records.report_columns(batch)
 
     @dlt.transformer(
@@ -266,7 +266,7 @@ def _tables(batches: DltResource, records: TableRecords, file_format: str) -> li
         schema_contract=TYPES_FROZEN,
         **merge,
     )
-    def invoices(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
+    def invoices(batch: ReportBatch) -> Iterator[list[dict[str, Any]]]:
         yield records.invoices(batch)
 
     return [invoices_grouped, customers, report_columns, invoices]
