@@ -90,6 +90,18 @@ def _refresh_grouped(
     return grouped.GroupedPlan(batches, whole, lost.partitions, refreshed, lost.requests)
 
 
+def plan_fixed(
+    backfill: tuple[date, date] | None, months: Iterable[date] | None
+) -> ProviderPlan | None:
+    """Months replaced whole, the watermark left: the audit's (the more specific), a
+    backfill's, or None: an incremental run, planned per provider."""
+    if months is not None:
+        return plan_months(months)
+    if backfill:
+        return plan_backfill(*backfill)
+    return None
+
+
 def plan_backfill(first: date, last: date) -> ProviderPlan:
     """Every due month from first's to last's, replaced whole in both tables."""
     return plan_months(months_between(first, last))
