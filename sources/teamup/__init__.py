@@ -63,13 +63,14 @@ def bind_source(
     stats: RunStats | None = None,
     gate: RequestGate | None = None,
 ) -> Callable[..., DltSource]:
-    """The `teamup` source bound to one run's objects: not its arguments, which dlt resolves
-    from config and the environment, and which take configuration only.
+    """The `teamup` source bound to one run's objects. They are not configuration, so not the
+    source's arguments: dlt resolves those from config and the environment.
 
     Args:
         warehouse: what is loaded already (pipeline.sql_client), closed once the source has
             run; nothing: a first load.
-        stats: filled with request and refresh counts for the caller's summary.
+        stats: filled with request and refresh counts for the caller's summary; nothing:
+            each source call its own.
         gate: the rate limit shared with the run's other sources (see `franchise`); nothing:
             each source call its own, from its two settings.
     """
