@@ -11,7 +11,8 @@ from typing import Any
 
 import dlt
 
-from sources.teamup import TABLES, RunStats, existing_tables, franchise, teamup_source
+from sources.teamup import TABLES, RunStats, bind_source, existing_tables, franchise
+from sources.teamup.api.limits import RequestGate
 from sources.teamup.refresh.sql_warehouse import SqlWarehouse
 from sources.teamup.settings import DEFAULT_PROVIDER
 
@@ -78,12 +79,10 @@ def load_providers(
         started_at, started = datetime.now(UTC), time.monotonic()
         common: dict[str, Any] = {
             "provider_id": None if pid is None else str(pid),
-            "gate": shared.gate,
             "loader_file_format": shared.file_format(pipeline.destination.destination_name),
         }
-        source = teamup_source(
-            warehouse=SqlWarehouse(pipeline.sql_client), stats=stats, **common, **options
-        )
+        teamup_source = bind_source(SqlWarehouse(pipeline.sql_client), stats, shared.gate)
+        source = teamup_source(**common, **options)
         outcome = ProviderOutcome(provider, stats)
         load_ids: list[str] = []
         try:
@@ -97,7 +96,9 @@ def load_providers(
             logger.info(
                 "provider %s committed (%d of %d)", provider, done + 1, len(shared.providers)
             )
-            _audit_after_refresh(pipeline, invocation, outcome, common, audit_settings, where)
+            _audit_after_refresh(
+                pipeline, invocation, outcome, common, shared.gate, audit_settings, where
+            )
             if not isinstance(outcome.audit_error, WarehouseError):
                 prune_customers(pipeline, provider)
         outcomes.append(outcome)
@@ -121,6 +122,7 @@ def _audit_after_refresh(
     invocation: Invocation,
     outcome: ProviderOutcome,
     source_options: dict[str, Any],
+    gate: RequestGate,
     settings: AuditSettings,
     where: str,
 ) -> None:
@@ -133,7 +135,9 @@ def _audit_after_refresh(
         return
     try:
         since = datetime.fromisoformat(mark)
-        outcome.audit = audit_provider(pipeline, outcome.provider, source_options, settings, since)
+        outcome.audit = audit_provider(
+            pipeline, outcome.provider, source_options, gate, settings, since
+        )
     except Exception as error:
         outcome.audit_error = unwrap(error, where)
         logger.warning(

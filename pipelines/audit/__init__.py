@@ -10,7 +10,8 @@ from typing import Any
 
 import dlt
 
-from sources.teamup import RunStats, existing_tables, teamup_source
+from sources.teamup import RunStats, bind_source, existing_tables
+from sources.teamup.api.limits import RequestGate
 from sources.teamup.exactness.audit import TableDrift, choose_months, nightly_budget
 from sources.teamup.exactness.fetch_plan import pages
 from sources.teamup.refresh.sql_warehouse import SqlWarehouse
@@ -85,6 +86,7 @@ def audit_provider(
     pipeline: dlt.Pipeline,
     provider: int,
     source_options: dict[str, Any],
+    gate: RequestGate,
     settings: AuditSettings,
     settled_since: datetime,
 ) -> AuditResult | None:
@@ -105,7 +107,8 @@ def audit_provider(
         known.close()
         return None
     stats = RunStats()
-    source = teamup_source(months=months, warehouse=known, stats=stats, **source_options)
+    teamup_source = bind_source(known, stats, gate)
+    source = teamup_source(months=months, **source_options)
     # what the warehouse held, kept in the warehouse: a month's rows never come into Python
     with MonthSnapshot(pipeline.sql_client, provider, months) as before:
         try:
