@@ -20,6 +20,7 @@ from .audit import AuditResult, AuditSettings, audit_provider
 from .failures.errors import WarehouseError
 from .failures.messages import one_line
 from .failures.unwrap import error_line, stops_the_run, unwrap
+from .settings import EtlSettings
 from .warehouse.run_history import FAILED, HISTORY_TABLE, SUCCEEDED, RunRecord, record_run
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,11 @@ class ProviderOutcome:
 
 
 def load_providers(
-    pipeline: dlt.Pipeline, invocation: Invocation, options: dict[str, Any], where: str
+    pipeline: dlt.Pipeline,
+    invocation: Invocation,
+    options: dict[str, Any],
+    where: str,
+    settings: EtlSettings | None = None,
 ) -> list[ProviderOutcome]:
     """Every configured provider in turn, each its own dlt load (its rows, its watermark and
     its run_history row commit together), its orphaned customers pruned and, on a night,
@@ -71,7 +76,7 @@ def load_providers(
     the next provider would share (the token, the network, the warehouse) ends the run after
     what committed already (a refresh's marked `recorded`: its provider's row says it)."""
     shared = franchise()
-    audit_settings = AuditSettings.configured()
+    audit_settings = AuditSettings.configured(settings)
     outcomes: list[ProviderOutcome] = []
     for done, pid in enumerate(shared.providers):
         stats = RunStats(providers_expected=len(shared.providers), providers_done=done)

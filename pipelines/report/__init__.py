@@ -17,6 +17,7 @@ from sources.teamup import existing_tables
 
 from ..failures.errors import ConfigurationError, TeamUpError, WarehouseError
 from ..failures.unwrap import unwrap
+from ..settings import EtlSettings, configured
 from ..warehouse.destination import make_pipeline, reading, shown
 from .charts import build_charts, month_label
 from .html import render_page
@@ -56,18 +57,25 @@ class ReportSummary:
         )
 
 
-def write_report(database: str | Path | None, path: str | Path, months: int = 24) -> ReportSummary:
+def write_report(
+    database: str | Path | None,
+    path: str | Path,
+    months: int = 24,
+    settings: EtlSettings | None = None,
+) -> ReportSummary:
     """Write the report of the last `months` months of the warehouse to path, atomically.
 
     `database`: a DuckDB file (opened read only: it may be an analyst's copy); None: the
-    configured warehouse, whichever destination. The window ends at the latest month with
+    configured warehouse, whichever destination (`settings`: [teamup_etl] as the command
+    resolved it, else resolved here). The window ends at the latest month with
     revenue (payments or refunds), so months whose invoices are only scheduled do not stretch
     it. No views yet raises WarehouseError saying to load first.
     """
     if months < 1:
         raise ConfigurationError(f"a report covers at least one month, not {months}")
     target = Path(path)
-    with _connect(None if database is None else Path(database)) as (con, source):
+    settings = settings or configured(EtlSettings)
+    with _connect(None if database is None else Path(database), settings) as (con, source):
         _check_views(con, source)
         window = _window(con, months, source)
         bounds = [window[0], window[-1]]
@@ -128,15 +136,15 @@ order by 1, 2, 3
 
 
 @contextmanager
-def _connect(database: Path | None) -> Iterator[tuple[Any, str]]:
+def _connect(database: Path | None, settings: EtlSettings) -> Iterator[tuple[Any, str]]:
     """A dlt sql client for reading, and what the report names as its source; any failure of
     the warehouse becomes a one-line WarehouseError."""
-    pipeline = make_pipeline(progress=None)
+    pipeline = make_pipeline(progress=None, destination=settings.destination)
     where = f"the DuckDB warehouse {database}" if database is not None else shown(pipeline)
     if database is not None and not database.is_file():
         raise WarehouseError(f"no warehouse file at {database}: {LOAD_FIRST}")
     try:
-        with reading(pipeline, database) as client:
+        with reading(pipeline, database, settings.busy_timeout_seconds) as client:
             yield client, str(database) if database is not None else where
     except TeamUpError:
         raise
