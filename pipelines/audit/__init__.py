@@ -17,19 +17,12 @@ from sources.teamup.exactness.fetch_plan import pages
 from sources.teamup.refresh.sql_warehouse import SqlWarehouse
 
 from ..settings import EtlSettings, configured
+from ..warehouse.tables import AUDIT_LOG, ensure
 from .snapshot import MonthSnapshot
 
 logger = logging.getLogger(__name__)
 
-AUDIT_TABLE = "audit_log"  # per provider and due month: when it was last audited, and drift
-AUDIT_DDL = """
-create table if not exists {table} (
-    provider_id bigint not null,
-    due_month date not null,
-    audited_at timestamptz not null,
-    tables_differed bigint not null  -- tables whose rows of the month differed: drift
-)
-"""
+AUDIT_TABLE = AUDIT_LOG.name  # per provider and due month: when last audited, and drift
 
 
 @dataclass(frozen=True)
@@ -133,9 +126,8 @@ def _record(pipeline: dlt.Pipeline, provider: int, result: AuditResult) -> None:
             differed[month] += 1
     now = datetime.now(UTC)
     with pipeline.sql_client() as client:
+        ensure(client, AUDIT_LOG)
         audit = client.make_qualified_table_name(AUDIT_TABLE)
-        if AUDIT_TABLE not in existing_tables(client, client.dataset_name):
-            client.execute_sql(AUDIT_DDL.format(table=audit))
         with client.begin_transaction():
             client.execute_sql(
                 f"delete from {audit} where provider_id = %s "

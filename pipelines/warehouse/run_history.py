@@ -9,9 +9,11 @@ from typing import Any
 
 from sources.teamup import existing_tables
 
+from .tables import RUN_HISTORY, columns_present, ensure
+
 logger = logging.getLogger(__name__)
 
-HISTORY_TABLE = "run_history"
+HISTORY_TABLE = RUN_HISTORY.name
 # A row's outcome. A provider's row: succeeded (its refresh committed) or failed. The run's own
 # row (no provider) says running while a load or backfill runs; it goes when the run
 # succeeds or its last provider's row says why it failed, else it says failed or
@@ -25,47 +27,8 @@ NOT_FINISHED = (
     " warehouse went down)"
 )
 # Tables whose size (the provider's rows) after each run is kept, for `check`'s jumps: a column
-# each in HISTORY_DDL (report_columns, the column headers, is no data and not counted).
+# each in RUN_HISTORY (report_columns, the column headers, is no data and not counted).
 COUNTED_TABLES = ("invoices", "invoices_grouped", "customers")
-
-# Written with plain SQL through dlt's sql client, not loaded by dlt: a failed run must be
-# recorded too, and dlt's load is exactly what failed then. The table belongs to the dataset
-# all the same, so a copy or backup of the warehouse carries it. Portable SQL: DuckDB and
-# PostgreSQL both run it.
-HISTORY_DDL = """
-create table if not exists {table} (
-    run_id varchar primary key,
-    command varchar not null,           -- load | backfill | models
-    outcome varchar not null,           -- succeeded | failed | views_failed | running | crashed
-    error varchar,                      -- the failure's one line, as the CLI printed it
-    started_at timestamptz not null,
-    finished_at timestamptz not null,
-    duration_seconds decimal(12, 3) not null,
-    window_start timestamptz,           -- updated_at window read (load)
-    window_end timestamptz,
-    backfill_start date,                -- due dates replaced (backfill)
-    backfill_end date,
-    months_refreshed bigint,
-    partitions_refreshed bigint,
-    requests bigint,
-    rows_written bigint,                -- rows dlt wrote, tombstones included
-    invoices_rows bigint,               -- the provider's table sizes after the run
-    invoices_grouped_rows bigint,
-    customers_rows bigint,
-    mismatched_months bigint,           -- due months the reconciliation found differing
-    load_ids varchar                    -- dlt's load ids of the run, as in _dlt_loads
-)
-"""
-# Added since the first release: a warehouse made before gets them on its next run.
-ADDED_COLUMNS = (
-    ("provider_id", "bigint"),  # whose refresh this row is; null: the run's own failure
-    ("invocation_id", "varchar"),  # the teamup-etl command this row is part of
-    ("audit_months", "bigint"),  # the rolling audit's due months re-fetched whole
-    ("audit_requests", "bigint"),  # its requests (not in `requests`)
-    ("audit_rows_differed", "bigint"),  # rows it found off TeamUp's: drift, repaired
-    ("audit_detail", "varchar"),  # which tables, columns and months
-    ("audit_error", "varchar"),  # the audit failed (the refresh itself succeeded): why
-)
 
 
 @dataclass
@@ -153,12 +116,8 @@ def record_run(client: Any, run: RunRecord) -> None:
                     run.provider_id,
                 )
                 setattr(run, f"{table}_rows", int(found[0][0]))
+    ensure(client, RUN_HISTORY)
     history = client.make_qualified_table_name(HISTORY_TABLE)
-    if not client.has_dataset():
-        client.create_dataset()
-    if HISTORY_TABLE not in present:
-        client.execute_sql(HISTORY_DDL.format(table=history))
-    _add_columns(client, history)
     values = asdict(run)
     columns = ", ".join(values)
     marks = ", ".join("%s" for _ in values)
@@ -199,13 +158,6 @@ def record_mismatches(client: Any, invocation_id: str, per_provider: dict[int, i
         )
 
 
-def _add_columns(client: Any, history: str) -> None:
-    have = _columns(client)
-    for name, kind in ADDED_COLUMNS:
-        if name not in have:
-            client.execute_sql(f"alter table {history} add column {name} {kind}")
-
-
 def last_runs(
     client: Any,
     limit: int = 5,
@@ -221,9 +173,9 @@ def last_runs(
     if HISTORY_TABLE not in existing_tables(client, client.dataset_name):
         return []
     history = client.make_qualified_table_name(HISTORY_TABLE)
-    have = {name for (name, _) in ADDED_COLUMNS} & _columns(client)
+    have = RUN_HISTORY.added_names & columns_present(client, RUN_HISTORY)
     columns = ", ".join(
-        f.name if f.name in have or f.name not in dict(ADDED_COLUMNS) else "null"
+        f.name if f.name in have or f.name not in RUN_HISTORY.added_names else "null"
         for f in fields(RunRecord)
     )
     by_provider = provider_id is not None and "provider_id" in have
@@ -268,7 +220,7 @@ def providers_seen(client: Any) -> list[int]:
     """The providers run_history has rows of, in order."""
     if HISTORY_TABLE not in existing_tables(client, client.dataset_name):
         return []
-    if "provider_id" not in _columns(client):
+    if "provider_id" not in columns_present(client, RUN_HISTORY):
         return []
     history = client.make_qualified_table_name(HISTORY_TABLE)
     rows = client.execute_sql(
@@ -276,18 +228,6 @@ def providers_seen(client: Any) -> list[int]:
         "order by provider_id"
     )
     return [int(p) for (p,) in rows]
-
-
-def _columns(client: Any) -> set[str]:
-    return {
-        name
-        for (name,) in client.execute_sql(
-            "select column_name from information_schema.columns "
-            "where table_schema = %s and table_name = %s",
-            client.dataset_name,
-            HISTORY_TABLE,
-        )
-    }
 
 
 def _plain(row: tuple) -> tuple:

@@ -10,7 +10,7 @@ import pytest
 from pipelines import runs
 from pipelines.check import check
 from pipelines.status import status
-from pipelines.warehouse.run_history import HISTORY_DDL
+from pipelines.warehouse.tables import RUN_HISTORY
 from sources.teamup.exceptions import ApiUnavailableError
 
 HISTORY = (
@@ -109,7 +109,7 @@ def test_a_run_history_from_the_first_release_is_read_then_migrated(harness):
     and check read it; the next run adds them and is listed above the old rows."""
     with duckdb.connect(str(harness.database)) as con:
         con.execute("create schema teamup")
-        con.execute(HISTORY_DDL.format(table="teamup.run_history"))
+        con.execute(RUN_HISTORY.ddl("teamup.run_history"))
         con.execute(
             "insert into teamup.run_history (run_id, command, outcome, error, started_at, "
             "finished_at, duration_seconds) values ('old', 'load', 'failed', 'TeamUp kept "
