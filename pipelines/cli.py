@@ -10,47 +10,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, cast
 
 from .failures.errors import (
-    ApiUnavailableError,
-    AuthenticationError,
-    BadRequestError,
+    EXIT_INTERRUPTED,
     CheckFailedError,
     ConfigurationError,
-    MalformedResponseError,
-    NetworkError,
     ProbeFailedError,
-    ProvidersFailedError,
-    ReconciliationError,
-    RunInProgressError,
-    TeamUpError,
-    ViewsFailedError,
-    WarehouseError,
+    exit_code,
 )
 from .failures.messages import RedactingFilter, configured_token, one_line, redact
 
 if TYPE_CHECKING:
     from .settings import EtlSettings
 
-# The first matching class decides; documented in the README.
-EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
-    (ConfigurationError, 2),
-    (AuthenticationError, 3),
-    (BadRequestError, 4),
-    (ApiUnavailableError, 5),
-    (MalformedResponseError, 5),
-    (NetworkError, 6),
-    (ReconciliationError, 8),
-    (WarehouseError, 7),
-    (RunInProgressError, 9),
-    (CheckFailedError, 10),
-    (ProbeFailedError, 11),
-    (TeamUpError, 5),
-)
-EXIT_UNEXPECTED = 1
 # Named as the module even when run as `python -m pipelines.cli`: log lines say who wrote them.
 logger = logging.getLogger("pipelines.cli")
 FILE_ONLY = {"file_only": True}  # what the CLI prints anyway: logged for the file alone
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-EXIT_INTERRUPTED = 130
 
 
 def _date(text: str) -> date:
@@ -142,14 +116,6 @@ def _ours(error: Exception) -> Exception:
     from .failures.unwrap import unwrap
 
     return cast(Exception, unwrap(error)) if isinstance(error, ConfigurationException) else error
-
-
-def exit_code(error: BaseException) -> int:
-    """The first matching class's code; some failed providers exit as their first failure,
-    views that failed after the refreshes committed as their own failure."""
-    if isinstance(error, ProvidersFailedError | ViewsFailedError) and error.failures:
-        error = error.failures[0]
-    return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), EXIT_UNEXPECTED)
 
 
 def _dispatch(args: argparse.Namespace, settings: EtlSettings) -> int:

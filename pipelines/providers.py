@@ -17,9 +17,9 @@ from sources.teamup.refresh.sql_warehouse import SqlWarehouse
 from sources.teamup.settings import DEFAULT_PROVIDER
 
 from .audit import AuditResult, AuditSettings, audit_provider
-from .failures.errors import WarehouseError
+from .failures.errors import WarehouseError, ends_the_run
 from .failures.messages import one_line
-from .failures.unwrap import error_line, stops_the_run, unwrap
+from .failures.unwrap import error_line, unwrap
 from .settings import EtlSettings
 from .warehouse.run_history import FAILED, HISTORY_TABLE, SUCCEEDED, RunRecord, record_run
 
@@ -115,7 +115,7 @@ def load_providers(
         if outcome.error is not None:  # the provider's row says failed: the run's need not
             outcome.error.recorded = written  # type: ignore[attr-defined]  # run_records.end
         failure = outcome.failure
-        if failure is not None and stops_the_run(failure):
+        if failure is not None and ends_the_run(failure):
             # An audit's failure ends the run unrecorded: the run's own row then says the run
             # failed (the providers after this one have no row: they were not run).
             raise failure

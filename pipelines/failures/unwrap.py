@@ -1,4 +1,4 @@
-"""What went wrong, as our own error: dlt's wrapped exceptions unwrapped, and which stop a run."""
+"""What went wrong, as our own error: dlt's wrapped exceptions unwrapped."""
 
 from __future__ import annotations
 
@@ -11,13 +11,7 @@ from dlt.common.destination.exceptions import DestinationException
 from dlt.destinations.exceptions import DatabaseException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from .errors import (
-    ApiError,
-    AuthenticationError,
-    ConfigurationError,
-    TeamUpError,
-    WarehouseError,
-)
+from .errors import ConfigurationError, TeamUpError, WarehouseError
 from .messages import flattened, missing_settings, not_coerced, one_line, redact, unreadable
 
 
@@ -53,14 +47,6 @@ def error_line(error: BaseException) -> str:
     if isinstance(error, KeyboardInterrupt):
         return "interrupted"
     return redact(one_line(error))
-
-
-def stops_the_run(error: BaseException) -> bool:
-    """Whether the next provider would fail the same way: everything but TeamUp refusing or
-    garbling this provider's data. A rejected token (401) is the token's, not the provider's."""
-    if isinstance(error, AuthenticationError):
-        return error.status == 401
-    return not isinstance(error, ApiError)
 
 
 def _is_database_error(error: BaseException) -> bool:
