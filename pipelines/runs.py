@@ -16,22 +16,12 @@ import duckdb
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from . import preflight
-from .failures.errors import (
-    ConfigurationError,
-    ProvidersFailedError,
-    ReconciliationError,
-    ViewsFailedError,
-)
-from .failures.messages import one_line, redact
-from .failures.unwrap import error_line, unwrap
+from .failures.errors import ConfigurationError
+from .failures.unwrap import unwrap
 from .lock import exclusive_run
-from .providers import (
-    Invocation,
-    ProviderOutcome,
-    load_providers,
-    prune_customers,
-)
-from .run_records import begin, end, record_own
+from .outcome import Views, failed_run, goes_on, models_outcome, run_outcome
+from .providers import load_providers, prune_customers
+from .run_records import Invocation, begin, end, mismatches, record_own
 from .settings import EtlSettings, check_requests, configured
 from .summary import RunSummary
 from .warehouse.destination import (
@@ -51,7 +41,6 @@ from .warehouse.duckdb_file import (
 )
 from .warehouse.models import build_models, reconcile
 from .warehouse.reconcile import MonthMismatch, describe
-from .warehouse.run_history import record_mismatches
 
 logger = logging.getLogger(__name__)
 
@@ -110,53 +99,46 @@ def _run(
     started = time.monotonic()
     first, last = options.get("backfill") or (None, None)
     invocation = Invocation(uuid.uuid4().hex, mode, datetime.now(UTC), first, last)
-    try:
-        with _warehouse(pipeline, progress, settings) as (pipeline, holder):
-            where = shown(pipeline)
-            try:
-                begin(pipeline, invocation)
-                # settings read only late in a run, checked before it changes anything (a
-                # bad one is recorded as this run's failure: exit 2)
-                check_requests()
-                zone = preflight.before_run(settings).reporting_timezone
-                _finish_pending(pipeline)
-                outcomes = load_providers(pipeline, invocation, options, where, settings)
-                if all(outcome.error is not None for outcome in outcomes):
-                    raise provider_failure(outcomes)  # type: ignore[misc]  # all failed: not None
-                views = _build_views(pipeline, outcomes, where, zone)
+    with _warehouse(pipeline, progress, settings) as (pipeline, holder):
+        where = shown(pipeline)
+        try:
+            begin(pipeline, invocation)
+            # settings read only late in a run, checked before it changes anything (a
+            # bad one is recorded as this run's failure: exit 2)
+            check_requests()
+            zone = preflight.before_run(settings).reporting_timezone
+            _finish_pending(pipeline)
+            providers = load_providers(pipeline, invocation, options, where, settings)
+            views, mismatched = None, []
+            if goes_on(providers):
+                views = _build_views(pipeline, where, zone)
+            if views is not None and views.failure is None:
                 mismatched = reconcile(pipeline)
-                _record_mismatches(pipeline, invocation, outcomes, mismatched)
-                # after the others are committed and the views built
-                ending = provider_failure(outcomes) or _unreconciled(mismatched, strict)
-                end(pipeline, invocation, started, ending)
+                mismatches(pipeline, invocation, providers, mismatched)
+            outcome = run_outcome(providers, views, mismatched, strict)
+            end(pipeline, invocation, started, outcome)
+            if outcome.views_built:
                 _publish(pipeline, holder, settings)
-            except BaseException as error:  # Ctrl-C too: the run's own row says it stopped
-                failure = unwrap(error, where)
-                end(pipeline, invocation, started, failure)
-                raise failure from error
-            summary = RunSummary.of(mode, outcomes, time.monotonic() - started)
-            summary.views_built, summary.mismatched_months = views, mismatched
-    except Exception as error:  # dlt wraps what went wrong: surface our own error
-        raise unwrap(error) from error
-    if ending is not None:
-        raise ending
+        except BaseException as error:  # Ctrl-C too: the run's own row says it stopped
+            failure = unwrap(error, where)
+            end(pipeline, invocation, started, failed_run(failure))
+            if failure is error:
+                raise
+            raise failure from error
+    if outcome.failure is not None:
+        raise outcome.failure
+    summary = RunSummary.of(mode, providers, time.monotonic() - started)
+    summary.views_built = list(views.built) if views else []
+    summary.mismatched_months = mismatched
     return summary
 
 
-def _build_views(
-    pipeline: dlt.Pipeline, outcomes: list[ProviderOutcome], where: str, zone: str
-) -> list[str]:
-    """The views over what the providers committed; their failure says that data is in."""
+def _build_views(pipeline: dlt.Pipeline, where: str, zone: str) -> Views:
+    """The views over what the providers committed, or why they did not build."""
     try:
-        return build_models(pipeline, timezone=zone)
+        return Views(tuple(build_models(pipeline, timezone=zone)))
     except Exception as error:
-        failure = unwrap(error, where)
-        done = sum(outcome.error is None for outcome in outcomes)
-        raise ViewsFailedError(
-            f"{done} of {len(outcomes)} providers committed; the views failed: "
-            + error_line(failure),
-            failure,
-        ) from error
+        return Views(failure=unwrap(error, where))
 
 
 @contextmanager
@@ -176,20 +158,6 @@ def _warehouse(
         timeout = settings.busy_timeout_seconds
         with held_open(database_path(pipeline), timeout, limits=limits) as holder:
             yield pipeline, holder
-
-
-def _record_mismatches(
-    pipeline: dlt.Pipeline,
-    invocation: Invocation,
-    outcomes: list[ProviderOutcome],
-    mismatched: list[MonthMismatch],
-) -> None:
-    counts = {outcome.provider: 0 for outcome in outcomes if outcome.error is None}
-    for month in mismatched:
-        if month.provider_id in counts:
-            counts[month.provider_id] += 1
-    with pipeline.sql_client() as client:
-        record_mismatches(client, invocation.id, counts)
 
 
 def _publish(
@@ -224,59 +192,25 @@ def models(
     settings = settings or configured(EtlSettings)
     started = time.monotonic()
     invocation = Invocation(uuid.uuid4().hex, "models", datetime.now(UTC))
-    try:
-        with _warehouse(pipeline, None, settings) as (pipeline, holder):
-            where = shown(pipeline)
-            try:
-                zone = preflight.before_run(settings).reporting_timezone
-                summary = ModelsSummary(build_models(pipeline, timezone=zone), reconcile(pipeline))
-                ending = _unreconciled(summary.mismatched_months, strict)
-                record_own(pipeline, invocation, started, ending)
+    with _warehouse(pipeline, None, settings) as (pipeline, holder):
+        where = shown(pipeline)
+        try:
+            zone = preflight.before_run(settings).reporting_timezone
+            views = _build_views(pipeline, where, zone)
+            mismatched = reconcile(pipeline) if views.failure is None else []
+            outcome = models_outcome(views, mismatched, strict)
+            record_own(pipeline, invocation, started, outcome)
+            if outcome.views_built:
                 _publish(pipeline, holder, settings)
-            except BaseException as error:
-                failure = unwrap(error, where)
-                record_own(pipeline, invocation, started, failure)
-                raise failure from error
-    except Exception as error:
-        raise unwrap(error) from error
-    if ending is not None:
-        raise ending
-    return summary
-
-
-def provider_failure(outcomes: list[ProviderOutcome]) -> BaseException | None:
-    """The error a run with failed providers ends with: a lone provider's own refresh
-    failure, else one naming each failed provider and each failed audit (whose refresh is
-    committed). The exit code is the first one's."""
-    failed = {o.provider: o.error for o in outcomes if o.error is not None}
-    audits = {o.provider: o.audit_error for o in outcomes if o.audit_error is not None}
-    if not failed and not audits:
-        return None
-    if len(outcomes) == 1 and failed:
-        return next(iter(failed.values()))
-    done = len(outcomes) - len(failed)
-    message = f"{done} of {len(outcomes)} providers committed"
-    if failed:
-        message += "; failed: " + _provider_lines(failed)
-    if audits:
-        message += "; the audit failed: " + _provider_lines(audits)
-    # Not marked recorded: the run's own row keeps this line, listed above its providers'.
-    return ProvidersFailedError(message, [*failed.values(), *audits.values()])
-
-
-def _provider_lines(errors: dict[int, BaseException]) -> str:
-    return "; ".join(f"provider {p}: {redact(one_line(error))}" for p, error in errors.items())
-
-
-def _unreconciled(mismatched: list[MonthMismatch], strict: bool) -> ReconciliationError | None:
-    """The error a strict run ends with when the invoice tables disagree."""
-    if not (mismatched and strict):
-        return None
-    return ReconciliationError(
-        f"invoice counts differ between invoices_grouped and invoices in "
-        f"{len(mismatched)} due months: {describe(mismatched)}",
-        mismatched,
-    )
+        except BaseException as error:
+            failure = unwrap(error, where)
+            record_own(pipeline, invocation, started, failed_run(failure))
+            if failure is error:
+                raise
+            raise failure from error
+    if outcome.failure is not None:
+        raise outcome.failure
+    return ModelsSummary(list(views.built), mismatched)
 
 
 def _pipelines_dir(pipeline: dlt.Pipeline | None) -> str:

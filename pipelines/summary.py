@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .failures.messages import one_line, redact
-from .providers import ProviderOutcome
+from .outcome import ProviderOutcome
 from .warehouse.reconcile import MonthMismatch
 
 

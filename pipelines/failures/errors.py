@@ -105,6 +105,7 @@ class ViewsFailedError(TeamUpError):
         self.failures = [failure]
         self.exit_code = exit_code(failure)
         super().__init__(message)
+        self.__cause__ = failure  # a traceback (--verbose) shows the views' own
 
 
 def exit_code(error: BaseException) -> int:

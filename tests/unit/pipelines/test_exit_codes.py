@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines import cli
 from pipelines.failures import errors
 from pipelines.failures.errors import (
     ApiError,
@@ -157,3 +158,25 @@ def test_a_model_or_a_reconciliation_error_is_no_warehouse_error():
 )
 def test_a_failure_the_next_provider_would_share_ends_the_run(error, ends):
     assert ends_the_run(error) is ends
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (ModelError("sql/marts/x.sql: no such column"), 7),
+        (ReconciliationError("invoice counts differ"), 8),
+        (ProvidersFailedError("2 of 3 providers committed", [NetworkError("down")]), 6),
+        (RuntimeError("a bug"), 1),
+    ],
+    ids=["model", "reconciliation", "providers", "bug"],
+)
+def test_the_command_exits_with_the_code_its_error_states_in_one_line(
+    monkeypatch, capsys, error, code
+):
+    def failing(args):
+        raise error
+
+    monkeypatch.setattr(cli, "_dispatch", failing)
+    assert cli.main(["status"]) == code
+    said = capsys.readouterr().err.splitlines()
+    assert said[-1].startswith("teamup-etl: error: ") and str(error) in said[-1]
