@@ -96,6 +96,8 @@ def run_outcome(
     """How a load or backfill ended, from its providers (in the order run: one whose failure
     ends the run is the last), its views (None: not built, see goes_on) and what the
     reconciliation found."""
+    if not providers:
+        raise ValueError("a run has at least one provider")
     if not goes_on(providers):
         return _ended_by(providers)
     if views is None:
@@ -116,7 +118,7 @@ def run_outcome(
 def _ended_by(providers: Sequence[ProviderOutcome]) -> RunOutcome:
     """The run stopped at its providers: the last one's failure, which every provider would
     share, else (each failed) all of theirs."""
-    stopped = bool(providers) and providers[-1].ends_run
+    stopped = providers[-1].ends_run
     ending = providers[-1].failure if stopped else provider_failure(providers)
     own = None if _said_by_providers(ending, providers) else FAILED
     return RunOutcome(ending, own)

@@ -135,9 +135,11 @@ def test_views_that_failed_after_the_data_committed_read_views_failed():
     assert (outcome.exit_code, outcome.own_row, outcome.views_built) == (7, VIEWS_FAILED, False)
 
 
-def test_a_run_that_goes_on_must_have_built_its_views():
+def test_a_run_that_goes_on_must_have_built_its_views_and_had_a_provider():
     with pytest.raises(ValueError, match="builds its views"):
         run_outcome([committed()], None, [], False)
+    with pytest.raises(ValueError, match="at least one provider"):
+        run_outcome([], None, [], False)
 
 
 def test_the_runs_own_failure_is_its_own_row():
