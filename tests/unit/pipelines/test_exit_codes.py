@@ -173,7 +173,7 @@ def test_a_failure_the_next_provider_would_share_ends_the_run(error, ends):
 def test_the_command_exits_with_the_code_its_error_states_in_one_line(
     monkeypatch, capsys, error, code
 ):
-    def failing(args):
+    def failing(*args):
         raise error
 
     monkeypatch.setattr(cli, "_dispatch", failing)
