@@ -15,18 +15,18 @@ import dlt
 import duckdb
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
-from . import preflight
 from .failures.errors import ConfigurationError
 from .failures.unwrap import unwrap
 from .lock import exclusive_run
 from .outcome import Views, failed_run, goes_on, models_outcome, run_outcome
 from .providers import load_providers, prune_customers
 from .run_records import Invocation, begin, end, mismatches, record_own
-from .settings import EtlSettings, check_requests, configured
+from .settings import EtlSettings, ModelSettings, check_requests, configured
 from .summary import RunSummary
 from .warehouse.destination import (
     DATASET_NAME,
     PIPELINE_NAME,
+    configured_duckdb_file,
     database_path,
     is_local_file,
     make_pipeline,
@@ -106,7 +106,7 @@ def _run(
             # settings read only late in a run, checked before it changes anything (a
             # bad one is recorded as this run's failure: exit 2)
             check_requests()
-            zone = preflight.before_run(settings).reporting_timezone
+            zone = _late_settings(settings).reporting_timezone
             _finish_pending(pipeline)
             providers = load_providers(pipeline, invocation, options, where, settings)
             views, mismatched = None, []
@@ -195,7 +195,7 @@ def models(
     with _warehouse(pipeline, None, settings) as (pipeline, holder):
         where = shown(pipeline)
         try:
-            zone = preflight.before_run(settings).reporting_timezone
+            zone = _late_settings(settings).reporting_timezone
             views = _build_views(pipeline, where, zone)
             mismatched = reconcile(pipeline) if views.failure is None else []
             outcome = models_outcome(views, mismatched, strict)
@@ -211,6 +211,16 @@ def models(
     if outcome.failure is not None:
         raise outcome.failure
     return ModelsSummary(list(views.built), mismatched)
+
+
+def _late_settings(settings: EtlSettings) -> ModelSettings:
+    """What load, backfill and models read only late, resolved and checked as they begin (a
+    bad value fails the run before it changes anything, and is recorded as its failure): the
+    views' settings, and the analyst copy's place beside the working file."""
+    models = configured(ModelSettings)
+    if settings.destination == "duckdb":
+        analyst_copy_path(configured_duckdb_file(), settings.analyst_copy)
+    return models
 
 
 def _pipelines_dir(pipeline: dlt.Pipeline | None) -> str:

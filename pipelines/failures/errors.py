@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-# The source's errors, re-exported: every one of them has an exit code (SOURCE_EXIT_CODES).
+# The source's errors, re-exported: each states its exit code, as ours do.
 from sources.teamup.exceptions import (
     ApiError,
     ApiUnavailableError,
@@ -19,27 +17,13 @@ from sources.teamup.exceptions import (
 EXIT_UNEXPECTED = 1  # an error not ours: a bug, or one nothing foresaw
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
-# The source's errors (sources/teamup/exceptions.py) do not state their codes themselves yet;
-# an error's own class decides, else the nearest base listed here (by the class hierarchy, not
-# by the order of this table).
-SOURCE_EXIT_CODES: dict[type[TeamUpError], int] = {
-    TeamUpError: 5,
-    ConfigurationError: 2,
-    AuthenticationError: 3,
-    BadRequestError: 4,
-    ApiError: 5,
-    ApiUnavailableError: 5,
-    MalformedResponseError: 5,
-    NetworkError: 6,
-}
-
 
 class PipelineError(TeamUpError):
     """Base of this layer's errors: a run that meets one ends there (the next provider would
     meet it too) and the command exits with its code."""
 
-    exit_code: ClassVar[int] = EXIT_UNEXPECTED
-    ends_run: ClassVar[bool] = True
+    exit_code = EXIT_UNEXPECTED
+    ends_run = True
 
 
 class WarehouseError(PipelineError):
@@ -124,8 +108,6 @@ def declared_exit_code(kind: type[BaseException]) -> int:
         own = base.__dict__.get("exit_code")
         if isinstance(own, int):
             return own
-        if base in SOURCE_EXIT_CODES:
-            return SOURCE_EXIT_CODES[base]
     return EXIT_UNEXPECTED
 
 
@@ -135,7 +117,7 @@ def ends_the_run(error: BaseException) -> bool:
     (403: it may not act on this provider)."""
     if isinstance(error, AuthenticationError):
         return error.status == 401
-    return not isinstance(error, ApiError) and getattr(error, "ends_run", True)
+    return bool(getattr(error, "ends_run", True))
 
 
 __all__ = [

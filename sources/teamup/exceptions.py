@@ -4,15 +4,24 @@ from __future__ import annotations
 
 
 class TeamUpError(Exception):
-    """Base of every error this project raises on purpose."""
+    """Base of every error this project raises on purpose. Each class states the code
+    `teamup-etl` exits with (docs/operations.md#exit-codes) and whether a franchise's run
+    ends at it (the next provider would meet it too) or goes on to the next provider."""
+
+    exit_code: int = 5  # a class attribute; a few errors take another failure's code
+    ends_run: bool = True
 
 
 class ConfigurationError(TeamUpError):
     """A setting is missing or invalid."""
 
+    exit_code = 2
+
 
 class ApiError(TeamUpError):
-    """TeamUp answered, but not with the data asked for."""
+    """TeamUp answered, but not with the data asked for (this provider's: the run goes on)."""
+
+    ends_run = False
 
     def __init__(
         self, message: str, *, endpoint: str, request: str = "", status: int | None = None
@@ -27,11 +36,16 @@ class ApiError(TeamUpError):
 
 
 class AuthenticationError(ApiError):
-    """401/403: the token was rejected or may not act on the provider."""
+    """401/403: the token was rejected or may not act on the provider (pipelines'
+    `ends_the_run`: a rejected token, 401, ends the run; a refused provider, 403, does not)."""
+
+    exit_code = 3
 
 
 class BadRequestError(ApiError):
     """400: TeamUp refused a parameter; the message names it."""
+
+    exit_code = 4
 
 
 class ApiUnavailableError(ApiError):
@@ -44,3 +58,5 @@ class MalformedResponseError(ApiError):
 
 class NetworkError(TeamUpError):
     """The API's host could not be reached at all."""
+
+    exit_code = 6
