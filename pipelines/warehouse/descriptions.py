@@ -107,9 +107,7 @@ def _described(data: dict[str, Any], schema: str, name: str, path: Path, shown: 
     grain = tuple(str(g) for g in data.get("grain") or ())
     if not set(grain) <= set(names):
         raise ModelError(f"{shown}: its grain names columns it does not describe")
-    return Described(
-        schema, name, _text(data, "description", shown), grain, tuple(columns), path
-    )
+    return Described(schema, name, _text(data, "description", shown), grain, tuple(columns), path)
 
 
 def _text(data: Any, key: str, shown: str) -> str:

@@ -189,7 +189,9 @@ class Expected:
             if i.refund_date is not None:
                 key = (first_of(i.refund_date), self._pid(i), self._currency(i), processor)
                 rows.setdefault(key, [0, ZERO, ZERO])[2] += i.refund_amount
-        return {key: (n, gross, refunds, gross - refunds) for key, (n, gross, refunds) in rows.items()}
+        return {
+            key: (n, gross, refunds, gross - refunds) for key, (n, gross, refunds) in rows.items()
+        }
 
     def _recurring(self) -> dict[tuple, dict[date, Decimal]]:
         """(provider, currency, customer) -> {due month: recurring revenue}, above zero only,
