@@ -5,17 +5,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..failures.errors import ModelError
 from .descriptions import SOURCES_FILE, Described, read_model, read_sources
 
-if TYPE_CHECKING:
-    from .models import Model
-
 logger = logging.getLogger(__name__)
 
 DLT_PREFIX = "_dlt_"  # dlt's own tables and columns: dlt's to describe, not ours
+
+
+class Model(Protocol):
+    """A built model as models.py has it (named here: models.py imports this module)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def schema(self) -> str: ...
+    @property
+    def path(self) -> Path: ...
 
 
 def describe_warehouse(client: Any, models: Iterable[Model], root: Path) -> int:

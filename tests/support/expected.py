@@ -317,7 +317,8 @@ def next_month(month: date) -> date:
 
 def assert_same(view: str, got: dict[tuple, tuple], want: dict[tuple, tuple]) -> None:
     """Equal rows: money exactly (and as Decimal, never a float), ratios to float precision."""
-    assert sorted(got) == sorted(want), f"{view}: the rows' keys differ"
+    # sets, not sorted lists: a grain column may be null (a refund through no processor)
+    assert set(got) == set(want), f"{view}: the rows' keys differ"
     for key, expected_row in want.items():
         row = got[key]
         assert len(row) == len(expected_row), f"{view} {key}: columns differ"
