@@ -12,7 +12,7 @@ LOCK_VENV := .venv-lock
 PIP_TOOLS_VERSION := 7.6.2
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock test lint typecheck format sandbox demo load backfill models status check probe report bench clean
+.PHONY: help install lock test lint typecheck format sandbox demo load backfill models docs status check probe report bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ backfill: $(STAMP) ## replace due months: make backfill START=2024-01-01 END=202
 
 models: $(STAMP) ## rebuild the SQL views of sql/ on the warehouse as it is (no load)
 	$(BIN)/teamup-etl models
+
+docs: $(STAMP) ## regenerate docs/tables.md's tables, views and columns from the .yml in sql/
+	$(BIN)/python -m pipelines.warehouse.tables_doc
 
 status: $(STAMP) ## watermarks, last runs and rows per table
 	$(BIN)/teamup-etl status

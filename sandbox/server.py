@@ -163,6 +163,9 @@ class Sandbox:
     def set_status(self, invoice_id: int, status: str) -> Invoice:
         return self.store.set_status(invoice_id, status)
 
+    def add_customer(self, name: str, email: str | None = None, provider_id: int = 1) -> Customer:
+        return self.store.add_customer(provider_id, name, email)
+
     def add_invoice(
         self,
         customer_id: int | None,

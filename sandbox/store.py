@@ -130,6 +130,17 @@ class Store:
             invoice.payout_date = None
             return invoice
 
+    def add_customer(self, provider_id: int, name: str, email: str | None) -> Customer:
+        """A customer who joins today, with no invoices yet (the report shows them with one)."""
+        with self.lock:
+            data = self.providers[provider_id]
+            customer_id = max(data.customers, default=provider_id * 100_000) + 1
+            venue_id = data.provider.venues[0][0]
+            customer = Customer(customer_id, name, email, venue_id, self.clock.now().date())
+            data.customers[customer_id] = customer
+            self.version += 1
+            return customer
+
     def add_invoice(
         self,
         provider_id: int,

@@ -19,6 +19,7 @@ from sources.teamup import existing_tables
 from ..failures.errors import ConfigurationError, ModelError
 from ..failures.unwrap import database_message
 from ..settings import ModelSettings, checked_timezone, configured
+from .comments import describe_warehouse
 from .reconcile import MonthMismatch, mismatched_months
 
 logger = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ def build_models(
                     said = database_message(error, whole=True)
                     raise ModelError(f"{_shown(model.path, root)}: {said}") from error
                 built.append(model.qualified)
+            describe_warehouse(client, [m for m in models if m.qualified in built], root)
     if skipped:
         logger.warning(
             "models skipped, their tables are not loaded yet: %s",

@@ -103,6 +103,12 @@ def test_a_view_whose_file_is_gone_is_dropped(harness, tmp_path):
     write_model(
         copy, "marts/scratch.sql", "select count(*) as n from teamup_marts.monthly_invoices"
     )
+    write_model(
+        copy,
+        "marts/scratch.yml",
+        "description: Invoices in all.\ncolumns:\n"
+        "  - {name: n, type: BIGINT, description: How many.}\n",
+    )
     assert "teamup_marts.scratch" in build_models(runs.make_pipeline(), copy)
     assert harness.query("select n from teamup_marts.scratch")[0][0] > 0
     assert "teamup_marts.scratch" not in build_models(runs.make_pipeline())
