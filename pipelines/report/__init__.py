@@ -18,7 +18,8 @@ from sources.teamup import existing_tables
 from ..failures.errors import ConfigurationError, TeamUpError, WarehouseError
 from ..failures.unwrap import unwrap
 from ..warehouse.destination import make_pipeline, reading, shown
-from .charts import build_charts, month_label
+from .charts import build_charts
+from .figures import month_label
 from .html import render_page
 
 logger = logging.getLogger(__name__)
