@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sources.teamup import existing_tables
 
 from ..failures.errors import ConfigurationError, TeamUpError, WarehouseError
 from ..failures.unwrap import unwrap
 from ..warehouse.destination import make_pipeline, reading, shown
+from ..warehouse.models import reporting_timezone
 from .charts import build_charts
-from .figures import month_label
+from .figures import mark_to_date, month_label
 from .html import render_page
 
 logger = logging.getLogger(__name__)
@@ -57,13 +59,17 @@ class ReportSummary:
         )
 
 
-def write_report(database: str | Path | None, path: str | Path, months: int = 24) -> ReportSummary:
+def write_report(
+    database: str | Path | None, path: str | Path, months: int = 24, today: date | None = None
+) -> ReportSummary:
     """Write the report of the last `months` months of the warehouse to path, atomically.
 
     `database`: a DuckDB file (opened read only: it may be an analyst's copy); None: the
     configured warehouse, whichever destination. The window ends at the latest month with
     revenue (payments or refunds), so months whose invoices are only scheduled do not stretch
-    it. No views yet raises WarehouseError saying to load first.
+    it. `today`'s month, if the window shows it, is marked as to date in every chart; None:
+    today in the reporting timezone (tests pass the sandbox's). No views yet raises
+    WarehouseError saying to load first.
     """
     if months < 1:
         raise ConfigurationError(f"a report covers at least one month, not {months}")
@@ -80,7 +86,10 @@ def write_report(database: str | Path | None, path: str | Path, months: int = 24
         }
         providers = sorted({row[1] for found in rows.values() for row in found})
         facts = _facts(con, window, providers)
-    charts = build_charts(window, **rows, providers=providers)
+        today = today or _today(con)
+    charts = [
+        mark_to_date(chart, today) for chart in build_charts(window, **rows, providers=providers)
+    ]
     label = Path(database).name if database is not None else source
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = render_page(
@@ -215,6 +224,11 @@ def _reporting_zone(con: Any) -> str | None:
     )
     match = ZONE_IN_VIEW.search(found[0][0]) if found else None
     return (match.group(1) or match.group(2)).replace("''", "'") if match else None
+
+
+def _today(con: Any) -> date:
+    """Today in the zone the views were built with (the configured one if it cannot be read)."""
+    return datetime.now(ZoneInfo(_reporting_zone(con) or reporting_timezone())).date()
 
 
 def _last_load(con: Any) -> datetime | None:

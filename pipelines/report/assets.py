@@ -24,6 +24,8 @@ section { background: #fff; border: 1px solid var(--rule); border-radius: 8px;
 .chart .grid { stroke: var(--rule); }
 .chart .zero { stroke: #9aa5b1; }
 .chart [data-mark]:hover { opacity: 0.7; }
+.chart rect.to-date { fill: #eef1f4; }
+.chart text.to-date { font-style: italic; }
 .table-wrap { overflow: auto; max-height: 19em; margin-top: 12px;
   border: 1px solid var(--rule); border-radius: 4px; }
 table { border-collapse: collapse; width: 100%; font-size: 12.5px;
@@ -122,9 +124,13 @@ SCRIPT = """
       chart.series.forEach(function (s) {
         var v = s.values[i];
         if (v === null || v <= 0) { return; }
-        var bar = add(g, "rect", {x: r2(x(i) - width / 2), y: y(base + v), width: width,
-          height: r2(y(base) - y(base + v)), fill: s.color, "data-mark": chart.key});
-        add(bar, "title", {}, m + " · " + s.name + ": " + s.labels[i]);
+        var attrs = {x: r2(x(i) - width / 2), y: y(base + v), width: width,
+          height: r2(y(base) - y(base + v)), fill: s.color, "data-mark": chart.key};
+        if (i === chart.toDate) {  // month to date: pale, outlined in dashes
+          attrs["fill-opacity"] = 0.4; attrs.stroke = s.color; attrs["stroke-dasharray"] = "3 2";
+        }
+        var bar = add(g, "rect", attrs);
+        add(bar, "title", {}, label(chart, i) + " · " + s.name + ": " + s.labels[i]);
         base += v;
         count++;
       });
@@ -132,27 +138,47 @@ SCRIPT = """
     return count;
   }
   function lines(svg, chart, x, y) {
-    var g = add(svg, "g", {"class": "marks"}), count = 0;
+    var g = add(svg, "g", {"class": "marks"}), count = 0, late = chart.toDate;
     chart.series.forEach(function (s) {
-      var d = "", pen = "M";
+      // the segments reaching the month to date are dashed: its drop is not a collapse
+      var solid = "", dashed = "", pen = "M", prev = null;
       s.values.forEach(function (v, i) {
-        if (v === null) { pen = "M"; return; }
-        d += pen + x(i) + " " + y(v) + " ";
-        pen = "L";
+        if (v === null) { pen = "M"; prev = null; return; }
+        var here = x(i) + " " + y(v);
+        if (prev !== null && (i === late || i - 1 === late)) {
+          dashed += "M" + prev + " L" + here + " ";
+          pen = "M";
+        }
+        if (i !== late) { solid += pen + here + " "; pen = "L"; }
+        prev = here;
       });
-      if (d) {
-        add(g, "path", {d: d.trim(), fill: "none", stroke: s.color, "stroke-width": 2.5,
-          "stroke-linejoin": "round"});
-      }
+      [[solid, ""], [dashed, "5 4"]].forEach(function (part) {
+        if (!part[0]) { return; }
+        var attrs = {d: part[0].trim(), fill: "none", stroke: s.color, "stroke-width": 2.5,
+          "stroke-linejoin": "round"};
+        if (part[1]) { attrs["stroke-dasharray"] = part[1]; }
+        add(g, "path", attrs);
+      });
       s.values.forEach(function (v, i) {
         if (v === null) { return; }
-        var dot = add(g, "circle", {cx: x(i), cy: y(v), r: 3.5, fill: s.color,
-          "data-mark": chart.key});
-        add(dot, "title", {}, chart.months[i] + " · " + s.name + ": " + s.labels[i]);
+        var attrs = {cx: x(i), cy: y(v), r: 3.5, fill: s.color, "data-mark": chart.key};
+        if (i === late) { attrs.fill = "#fff"; attrs.stroke = s.color; attrs["stroke-width"] = 2; }
+        var dot = add(g, "circle", attrs);
+        add(dot, "title", {}, label(chart, i) + " · " + s.name + ": " + s.labels[i]);
         count++;
       });
     });
     return count;
+  }
+  function label(chart, i) { return chart.months[i] + (i === chart.toDate ? " (to date)" : ""); }
+  function toDate(svg, chart, x, band) {
+    var i = chart.toDate;
+    if (i === null || i === undefined) { return; }
+    var g = add(svg, "g", {});
+    add(g, "rect", {x: r2(x(i) - band / 2), y: TOP, width: r2(band), height: H - TOP - BOTTOM,
+      "class": "to-date"});
+    add(g, "text", {x: r2(x(i) + band / 2), y: TOP + 10, "text-anchor": "end",
+      "class": "to-date"}, "to date");
   }
 
   function draw(chart) {
@@ -161,6 +187,7 @@ SCRIPT = """
     var t = ticks(b[0], b[1]), lo = t[0], hi = t[t.length - 1];
     function x(i) { return r2(LEFT + band * (i + 0.5)); }
     function y(v) { return r2(TOP + (hi - v) / (hi - lo) * (H - TOP - BOTTOM)); }
+    toDate(svg, chart, x, band);
     axes(svg, chart, t, x, y, band);
     var marks = chart.kind === "stack" ? bars(svg, chart, x, y, band) : lines(svg, chart, x, y);
     box.setAttribute("data-drawn", String(marks));

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+
+from .html import Chart
 
 ZERO = Decimal("0.00")
 # Okabe-Ito, then darker tones: the colours stay apart for colour-blind readers.
@@ -35,6 +38,32 @@ def percent(part: Decimal | int, whole: Decimal | int) -> str:
 
 def month_label(month: date) -> str:
     return f"{month:%Y-%m}"
+
+
+def to_date_label(month: date) -> str:
+    return f"{month_label(month)} (to date)"
+
+
+def mark_to_date(chart: Chart, today: date) -> Chart:
+    """The chart with today's month, if it shows it, marked as to date: its label in the table,
+    its marks drawn apart (a dashed segment, pale bars) and a sentence in the note, so a month
+    still under way does not read as a collapse."""
+    current = date(today.year, today.month, 1)
+    shown = month_label(current)
+    if shown not in chart.months:
+        return chart
+    rows = [
+        [to_date_label(current), *row[1:]] if row[:1] == [shown] else row
+        for row in chart.table.rows
+    ]
+    drawn = "its segment dashed" if chart.kind == "line" else "its bars pale"
+    note = (
+        f"{chart.note} {current:%B %Y} is the current month: its figures are to date "
+        f"(to {today.day} {today:%B}), {drawn}."
+    )
+    return replace(
+        chart, note=note, to_date=chart.months.index(shown), table=replace(chart.table, rows=rows)
+    )
 
 
 def line_name(provider: int, currency: str, providers: Sequence[int]) -> str:

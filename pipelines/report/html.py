@@ -44,6 +44,7 @@ class Chart:
     months: list[str]  # YYYY-MM, the x axis
     series: list[Series]
     table: Table
+    to_date: int | None = None  # the index in months of the current month, drawn as to date
 
 
 def render_page(title: str, facts: Sequence[str], charts: Sequence[Chart], footer: str) -> str:
@@ -128,6 +129,7 @@ def _script_json(charts: Sequence[Chart]) -> str:
                 "kind": c.kind,
                 "unit": c.unit,
                 "months": c.months,
+                "toDate": c.to_date,
                 "series": [
                     {
                         "name": s.name,

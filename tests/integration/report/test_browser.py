@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.report import write_report
+from tests.support import TEST_NOW
 
 from .helpers import HOSTILE_STATUS, HOSTILE_TYPE, hostile_copy, read_page
 
@@ -117,14 +118,29 @@ def assert_drawn(dom: str, charts: list[dict]) -> None:
         assert f'data-drawn="{marks}"' in box
 
 
+def assert_to_date(dom: str, chart: dict) -> None:
+    """The month to date is shaded and labelled; its line segments dashed and its dots
+    hollow, or its bars pale: as many as it has values."""
+    box, at = chart_box(dom, chart["key"]), chart["toDate"]
+    assert box.count('class="to-date"') == 2 and ">to date</text>" in box
+    values = [s["values"][at] for s in chart["series"]]
+    if chart["kind"] == "line":
+        assert box.count('stroke-dasharray="5 4"') == sum(v is not None for v in values)
+        assert box.count('fill="#fff"') == sum(v is not None for v in values)
+    else:
+        assert box.count('fill-opacity="0.4"') == sum(v is not None and v > 0 for v in values)
+
+
 def test_every_chart_is_drawn_offline(chromium, loaded, tmp_path):
     target = tmp_path / "report.html"
-    write_report(loaded.database, target)
+    write_report(loaded.database, target, today=TEST_NOW.date())
     rendered = render(chromium, target, tmp_path)
     assert rendered.requests == []
     charts = read_page(target).data["charts"]
     assert [c["key"] for c in charts] == ["revenue", "paid-by-type", "status-mix", "collection"]
     assert_drawn(rendered.dom, charts)
+    for chart in charts:
+        assert_to_date(rendered.dom, chart)
 
 
 def test_names_full_of_markup_stay_text_in_the_browser(chromium, loaded, tmp_path):

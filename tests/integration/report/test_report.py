@@ -17,11 +17,13 @@ import pytest
 from pipelines import report
 from pipelines.failures.errors import ConfigurationError, WarehouseError
 from pipelines.report import write_report
+from tests.support import TEST_NOW
 from tests.support.expected import Expected
 
 from .helpers import HOSTILE_STATUS, HOSTILE_TYPE, hostile_copy, read_page
 
 ZERO = Decimal("0.00")
+TODAY = TEST_NOW.date()  # the sandbox's today: its latest month is the month to date
 
 
 # -- expected values, from the sandbox's invoices (tests/support/expected.py), never the views --
@@ -143,17 +145,33 @@ def expected_collection(expected: Expected, months: list[date], several: bool) -
     return rows
 
 
-def check_tables(path: Path, expected: Expected, months: list[date], pids: list[int]) -> None:
+def dated(rows: list[dict], today: date | None) -> list[dict]:
+    """The rows as the page labels them: today's month, if shown, is to date."""
+    current = None if today is None else f"{today:%Y-%m}"
+    return [
+        {**row, "month": f"{current} (to date)"} if row["month"] == current else row for row in rows
+    ]
+
+
+def check_tables(
+    path: Path, expected: Expected, months: list[date], pids: list[int], today: date | None = None
+) -> None:
     tables = read_page(path).tables
     several = len(pids) > 1
-    assert records(tables["table-revenue"]) == expected_revenue(expected, months, several)
-    assert_same_rows(
-        records(tables["table-paid-by-type"]), expected_counts(paid_counts(expected), months, pids)
+    assert records(tables["table-revenue"]) == dated(
+        expected_revenue(expected, months, several), today
     )
     assert_same_rows(
-        records(tables["table-status-mix"]), expected_counts(status_counts(expected), months, pids)
+        records(tables["table-paid-by-type"]),
+        dated(expected_counts(paid_counts(expected), months, pids), today),
     )
-    assert records(tables["table-collection"]) == expected_collection(expected, months, several)
+    assert_same_rows(
+        records(tables["table-status-mix"]),
+        dated(expected_counts(status_counts(expected), months, pids), today),
+    )
+    assert records(tables["table-collection"]) == dated(
+        expected_collection(expected, months, several), today
+    )
 
 
 def assert_same_rows(got: list[dict], want: list[dict]) -> None:
@@ -174,7 +192,7 @@ def digest(path: Path) -> str:
 def test_the_tables_hold_the_sandboxs_figures_to_the_cent(loaded, tmp_path):
     before = digest(loaded.database)
     target = tmp_path / "report.html"
-    summary = write_report(loaded.database, target)
+    summary = write_report(loaded.database, target, today=TODAY)
 
     expected = Expected(loaded.invoices, {1: 0})
     months = window(expected, 24)
@@ -183,7 +201,7 @@ def test_the_tables_hold_the_sandboxs_figures_to_the_cent(loaded, tmp_path):
     assert summary.line() == (
         f"report: 4 charts, {months[0]:%Y-%m}..{months[-1]:%Y-%m}, written to {target}"
     )
-    check_tables(target, expected, months, [0])
+    check_tables(target, expected, months, [0], TODAY)
 
     page = read_page(target)
     assert f"{months[0]:%B %Y} to {months[-1]:%B %Y}" in page.header
@@ -204,15 +222,37 @@ def test_three_providers_get_a_line_per_currency_and_a_provider_column(make_harn
     monkeypatch.setenv("SOURCES__TEAMUP__PROVIDER_ID", "1,2,3")
     harness.load()
     target = harness.workdir / "report.html"
-    write_report(harness.database, target, months=6)
+    write_report(harness.database, target, months=6, today=TODAY)
 
     expected = Expected(harness.sandbox.invoices(), {1: 1, 2: 2, 3: 3})
     months = window(expected, 6)
-    check_tables(target, expected, months, [1, 2, 3])
+    check_tables(target, expected, months, [1, 2, 3], TODAY)
     page = read_page(target)
     names = [s["name"] for s in page.data["charts"][0]["series"]]
     assert names == ["provider 1 · GBP", "provider 2 · EUR", "provider 3 · USD"]
     assert "providers 1, 2, 3" in page.header
+
+
+def test_the_current_month_is_marked_to_date_in_every_chart(loaded, tmp_path):
+    target = tmp_path / "report.html"
+    write_report(loaded.database, target, today=TODAY)
+    page = read_page(target)
+    current = f"{TODAY:%Y-%m}"
+    assert page.data["charts"]
+    for chart in page.data["charts"]:
+        assert chart["months"][-1] == current and chart["toDate"] == len(chart["months"]) - 1
+        labels = [row[0] for row in page.tables[f"table-{chart['key']}"][1:]]
+        assert f"{current} (to date)" in labels and current not in labels
+        assert all(label.endswith("(to date)") == label.startswith(current) for label in labels)
+    notes = page.text.count(f"{TODAY:%B %Y} is the current month: its figures are to date")
+    assert notes == len(page.data["charts"])
+
+    # a today past the window (the report made in December of November's data) marks nothing
+    write_report(loaded.database, target, today=date(TODAY.year + 1, 1, 2))
+    page = read_page(target)
+    assert "is the current month" not in page.text
+    assert not any("to date" in row[0] for table in page.tables.values() for row in table)
+    assert all(chart["toDate"] is None for chart in page.data["charts"])
 
 
 def test_the_page_fetches_nothing(loaded, tmp_path):
