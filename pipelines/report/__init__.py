@@ -4,39 +4,31 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from sources.teamup import existing_tables
-
-from ..failures.errors import ConfigurationError, TeamUpError, WarehouseError
-from ..failures.unwrap import unwrap
-from ..warehouse.destination import make_pipeline, reading, shown
-from ..warehouse.models import reporting_timezone
+from ..failures.errors import ConfigurationError
+from . import reader
 from .charts import build_charts
 from .figures import mark_to_date, month_label
-from .html import render_page
+from .html import Part, render_page
+from .members import member_charts, receivables_chart
+from .reader import (
+    COLLECTION,
+    LOAD_FIRST,
+    MARTS,
+    MEMBER_VIEWS,
+    MRR,
+    PAID_BY_TYPE,
+    RECEIVABLES,
+    REVENUE,
+    STATUSES,
+)
 
 logger = logging.getLogger(__name__)
-
-MARTS = "teamup_marts"
-VIEWS = ("monthly_revenue", "revenue_by_purchase_type", "monthly_invoices", "collection_rate")
-RAW = "teamup"  # dlt's dataset: read only for the time of the last load
-LOAD_FIRST = "run `teamup-etl load` first"
-# The zone the views were built with, as pipelines/warehouse/models.py writes it into stg_invoices:
-# the warehouse's own months, whatever the configuration says today.
-# As each engine keeps the view's text: DuckDB rewrites AT TIME ZONE into timezone('zone', x),
-# PostgreSQL renders it AT TIME ZONE 'zone'::text.
-ZONE_IN_VIEW = re.compile(
-    r"(?:at time zone '((?:[^']|'')+)'|timezone\('((?:[^']|'')+)',\s*\(?paid_at)", re.IGNORECASE
-)
 
 
 @dataclass(frozen=True)
@@ -47,15 +39,17 @@ class ReportSummary:
     charts: int
     first_month: date
     last_month: date
+    left_out: tuple[str, ...] = ()  # views of the members section the warehouse lacks
 
     @property
     def months(self) -> int:
-        return _months_apart(self.first_month, self.last_month) + 1
+        return reader.months_apart(self.first_month, self.last_month) + 1
 
     def line(self) -> str:
+        missing = f" (without {', '.join(self.left_out)}: {LOAD_FIRST})" if self.left_out else ""
         return (
             f"report: {self.charts} charts, {month_label(self.first_month)}.."
-            f"{month_label(self.last_month)}, written to {self.path}"
+            f"{month_label(self.last_month)}, written to {self.path}{missing}"
         )
 
 
@@ -74,167 +68,67 @@ def write_report(
     if months < 1:
         raise ConfigurationError(f"a report covers at least one month, not {months}")
     target = Path(path)
-    with _connect(None if database is None else Path(database)) as (con, source):
-        _check_views(con, source)
-        window = _window(con, months, source)
+    with reader.connect(None if database is None else Path(database)) as (con, source):
+        found = reader.check_views(con, source)
+        window = reader.window(con, months, source)
         bounds = [window[0], window[-1]]
         rows = {
-            "revenue": _rows(con, REVENUE, bounds),
-            "paid_by_type": _rows(con, PAID_BY_TYPE, bounds),
-            "statuses": _rows(con, STATUSES, bounds),
-            "collection": _rows(con, COLLECTION, bounds),
+            "revenue": reader.rows(con, REVENUE, bounds),
+            "paid_by_type": reader.rows(con, PAID_BY_TYPE, bounds),
+            "statuses": reader.rows(con, STATUSES, bounds),
+            "collection": reader.rows(con, COLLECTION, bounds),
         }
-        providers = sorted({row[1] for found in rows.values() for row in found})
-        facts = _facts(con, window, providers)
-        today = today or _today(con)
-    charts = [
-        mark_to_date(chart, today) for chart in build_charts(window, **rows, providers=providers)
+        # from the month before the window: the first month's churn rate is over its members
+        mrr = reader.optional(
+            con, found, MEMBER_VIEWS[0], MRR, [reader.add_months(window[0], -1), window[-1]]
+        )
+        owed = reader.optional(con, found, MEMBER_VIEWS[1], RECEIVABLES, [])
+        providers = sorted(
+            {row[1] for listed in (*rows.values(), mrr or []) for row in listed}
+            | {row[0] for row in owed or []}
+        )
+        facts = reader.facts(con, window, providers)
+        today = today or reader.today(con)
+    parts = [
+        Part("Revenue", build_charts(window, **rows, providers=providers)),
+        _members_part(window, mrr, owed, providers),
     ]
+    parts = [replace(p, charts=[mark_to_date(c, today) for c in p.charts]) for p in parts]
     label = Path(database).name if database is not None else source
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = render_page(
         "TeamUp revenue report",
         facts,
-        charts,
+        parts,
         f"Made by teamup-etl report from {label} on {generated}, from the views of "
         f"{MARTS}. Money is exact to the cent; each chart's figures are in the table under it.",
     )
     _write_atomically(target, page)
-    summary = ReportSummary(target, len(charts), window[0], window[-1])
+    count = sum(len(part.charts) for part in parts)
+    left_out = tuple(name for name in MEMBER_VIEWS if name not in found)
+    summary = ReportSummary(target, count, window[0], window[-1], left_out)
+    if left_out:
+        logger.warning("%s has no %s: the report leaves them out", source, ", ".join(left_out))
     logger.info("%s", summary.line())
     return summary
 
 
-# -- the warehouse ---------------------------------------------------------------------------
-
-REVENUE = f"""
-select month, provider_id, currency, paid_invoices, gross_revenue, refunds, net_revenue
-from {MARTS}.monthly_revenue
-where month between %s and %s
-order by 1, 2, 3
-"""
-# counts add up over currencies; money would not, and this chart counts invoices
-PAID_BY_TYPE = f"""
-select month, provider_id, purchase_type, cast(sum(paid_invoices) as bigint)
-from {MARTS}.revenue_by_purchase_type
-where month between %s and %s
-group by 1, 2, 3
-order by 1, 2, 3
-"""
-STATUSES = f"""
-select month, provider_id, status, cast(sum(invoice_count) as bigint)
-from {MARTS}.monthly_invoices
-where month between %s and %s
-group by 1, 2, 3
-order by 1, 2, 3
-"""
-COLLECTION = f"""
-select month, provider_id, currency, billed_invoices, paid_invoices,
-    billed_amount, paid_amount, unpaid_amount, collection_rate
-from {MARTS}.collection_rate
-where month between %s and %s
-order by 1, 2, 3
-"""
-
-
-@contextmanager
-def _connect(database: Path | None) -> Iterator[tuple[Any, str]]:
-    """A dlt sql client for reading, and what the report names as its source; any failure of
-    the warehouse becomes a one-line WarehouseError."""
-    pipeline = make_pipeline(progress=None)
-    where = f"the DuckDB warehouse {database}" if database is not None else shown(pipeline)
-    if database is not None and not database.is_file():
-        raise WarehouseError(f"no warehouse file at {database}: {LOAD_FIRST}")
-    try:
-        with reading(pipeline, database) as client:
-            yield client, str(database) if database is not None else where
-    except TeamUpError:
-        raise
-    except Exception as error:
-        raise unwrap(error, where) from error
-
-
-def _check_views(con: Any, source: str) -> None:
-    found = {
-        name
-        for (name,) in con.execute_sql(
-            "select table_name from information_schema.tables where table_catalog = "
-            "current_database() and table_schema = %s and table_type = 'VIEW'",
-            MARTS,
-        )
-    }
-    missing = [name for name in VIEWS if name not in found]
-    if missing:
-        raise WarehouseError(
-            f"{source} has no {MARTS} views to report on ({', '.join(missing)} missing): "
-            f"{LOAD_FIRST}"
-        )
-
-
-def _window(con: Any, months: int, source: str) -> list[date]:
-    """The months to show: `months` of them up to the latest with revenue, none before the
-    first with data. Without any revenue yet, up to the latest due month."""
-    latest = _value(con, f"select max(month) from {MARTS}.monthly_revenue")
-    everything = f"""
-        select month from {MARTS}.monthly_revenue
-        union all select month from {MARTS}.monthly_invoices
-        union all select month from {MARTS}.collection_rate
-    """
-    if latest is None:
-        latest = _value(con, f"select max(month) from ({everything}) as months")
-    if latest is None:
-        raise WarehouseError(f"{source} holds no invoices yet: {LOAD_FIRST}")
-    earliest = _value(con, f"select min(month) from ({everything}) as months")
-    first = max(_add_months(latest, 1 - months), earliest)
-    return [_add_months(first, n) for n in range(_months_apart(first, latest) + 1)]
-
-
-def _rows(con: Any, sql: str, bounds: list[date]) -> list[tuple]:
-    return [tuple(row) for row in con.execute_sql(sql, *bounds)]
-
-
-def _value(con: Any, sql: str) -> Any:
-    return con.execute_sql(sql)[0][0]
-
-
-def _facts(con: Any, window: list[date], providers: list[int]) -> list[str]:
-    """The header line: the months, whose data, in which timezone, as of which load."""
-    facts = [f"{window[0]:%B %Y} to {window[-1]:%B %Y} ({len(window)} months)"]
-    if providers == [0]:
-        facts.append("the token's provider")
-    elif providers:
-        label = "provider" if len(providers) == 1 else "providers"
-        facts.append(f"{label} {', '.join(str(p) for p in providers)}")
-    zone = _reporting_zone(con)
-    facts.append(
-        f"payment months in {zone} (the reporting timezone)"
-        if zone
-        else "payment months in the reporting timezone"
+def _members_part(
+    window: list[date], mrr: list[tuple] | None, owed: list[tuple] | None, providers: list[int]
+) -> Part:
+    """The members section, or what of it the warehouse has, with a notice naming the rest."""
+    charts = [] if mrr is None else member_charts(window, mrr, providers)
+    if owed is not None:
+        charts.append(receivables_chart(owed, providers))
+    missing = [name for name, rows in zip(MEMBER_VIEWS, (mrr, owed), strict=True) if rows is None]
+    notice = (
+        f"This warehouse has no {', '.join(f'{MARTS}.{name}' for name in missing)}: it was "
+        f"built by an older teamup-etl. The next `teamup-etl load` builds "
+        f"{'it' if len(missing) == 1 else 'them'}."
+        if missing
+        else ""
     )
-    loaded = _last_load(con)
-    if loaded is not None:
-        facts.append(f"last load {loaded.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
-    return facts
-
-
-def _reporting_zone(con: Any) -> str | None:
-    found = con.execute_sql(
-        "select view_definition from information_schema.views where table_catalog = "
-        "current_database() and table_schema = 'teamup_staging' and table_name = 'stg_invoices'"
-    )
-    match = ZONE_IN_VIEW.search(found[0][0]) if found else None
-    return (match.group(1) or match.group(2)).replace("''", "'") if match else None
-
-
-def _today(con: Any) -> date:
-    """Today in the zone the views were built with (the configured one if it cannot be read)."""
-    return datetime.now(ZoneInfo(_reporting_zone(con) or reporting_timezone())).date()
-
-
-def _last_load(con: Any) -> datetime | None:
-    if "_dlt_loads" not in existing_tables(con, RAW):
-        return None
-    return _value(con, f"select max(inserted_at) from {RAW}._dlt_loads where status = 0")
+    return Part("Members and receivables", charts, notice)
 
 
 # -- the file --------------------------------------------------------------------------------
@@ -256,15 +150,3 @@ def _write_atomically(target: Path, text: str) -> None:
         with suppress(FileNotFoundError):
             temporary.unlink()
         raise
-
-
-# -- months ----------------------------------------------------------------------------------
-
-
-def _add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _months_apart(first: date, last: date) -> int:
-    return (last.year - first.year) * 12 + last.month - first.month

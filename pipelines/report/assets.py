@@ -11,6 +11,9 @@ body { margin: 0; background: #f4f6f8; color: var(--ink);
 main { max-width: 1080px; margin: 0 auto; padding: 28px 24px 40px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 18px; margin: 0 0 2px; }
+h2.part { font-size: 21px; margin: 34px 0 0; }
+.notice { background: #fff8e1; border: 1px solid #ffe082; border-radius: 6px; padding: 10px 14px;
+  margin: 12px 0 0; max-width: 80ch; }
 .facts { color: var(--muted); margin: 0; }
 section { background: #fff; border: 1px solid var(--rule); border-radius: 8px;
   padding: 18px 24px 20px; margin-top: 22px; }
@@ -87,7 +90,8 @@ SCRIPT = """
       });
       hi = Math.max(hi, up); lo = Math.min(lo, down);
     });
-    return [lo, chart.unit === "percent" ? Math.max(hi, 100) : hi];
+    // a share past one half is read against the whole; a small one (churn) keeps its scale
+    return [lo, chart.unit === "percent" && hi > 50 ? Math.max(hi, 100) : hi];
   }
 
   function axes(svg, chart, t, x, y, band) {
@@ -99,6 +103,10 @@ SCRIPT = """
       add(g, "text", {x: LEFT - 8, y: y(v) + 4, "text-anchor": "end"}, tickLabel(v, chart.unit));
     });
     chart.months.forEach(function (m, i) {
+      if (chart.axis === "category") {
+        add(g, "text", {x: x(i), y: H - BOTTOM + 16, "text-anchor": "middle"}, m);
+        return;
+      }
       var year = m.slice(0, 4);
       years[year] = [year in years ? years[year][0] : i, i];
       if (i > 0 && m.slice(5, 7) === "01") {
@@ -118,20 +126,24 @@ SCRIPT = """
     });
   }
   function bars(svg, chart, x, y, band) {
-    var g = add(svg, "g", {"class": "marks"}), width = r2(band * 0.72), count = 0;
-    chart.months.forEach(function (m, i) {
-      var base = 0;
-      chart.series.forEach(function (s) {
+    // stacks grow away from zero (gains up, losses down); groups stand side by side
+    var g = add(svg, "g", {"class": "marks"}), group = chart.kind === "group", count = 0;
+    var width = r2(band * 0.72 / (group ? Math.max(chart.series.length, 1) : 1));
+    chart.months.forEach(function (_, i) {
+      var up = 0, down = 0;
+      chart.series.forEach(function (s, k) {
         var v = s.values[i];
-        if (v === null || v <= 0) { return; }
-        var attrs = {x: r2(x(i) - width / 2), y: y(base + v), width: width,
-          height: r2(y(base) - y(base + v)), fill: s.color, "data-mark": chart.key};
+        if (v === null || v === 0) { return; }
+        var from = group ? 0 : v > 0 ? up : down, to = from + v;
+        if (!group && v > 0) { up = to; } else if (!group) { down = to; }
+        var attrs = {x: r2(x(i) - band * 0.36 + (group ? k * width : 0)),
+          y: y(Math.max(from, to)), width: width, height: r2(Math.abs(y(from) - y(to))),
+          fill: s.color, "data-mark": chart.key};
         if (i === chart.toDate) {  // month to date: pale, outlined in dashes
           attrs["fill-opacity"] = 0.4; attrs.stroke = s.color; attrs["stroke-dasharray"] = "3 2";
         }
         var bar = add(g, "rect", attrs);
         add(bar, "title", {}, label(chart, i) + " · " + s.name + ": " + s.labels[i]);
-        base += v;
         count++;
       });
     });
@@ -189,7 +201,7 @@ SCRIPT = """
     function y(v) { return r2(TOP + (hi - v) / (hi - lo) * (H - TOP - BOTTOM)); }
     toDate(svg, chart, x, band);
     axes(svg, chart, t, x, y, band);
-    var marks = chart.kind === "stack" ? bars(svg, chart, x, y, band) : lines(svg, chart, x, y);
+    var marks = chart.kind === "line" ? lines(svg, chart, x, y) : bars(svg, chart, x, y, band);
     box.setAttribute("data-drawn", String(marks));
   }
 
