@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from pipelines.audit import DEFAULT_CYCLE_NIGHTS
+from pipelines.settings import EtlSettings
 from sources.teamup.exactness.audit import HANDFUL
 
 from .settings import RATE_LIMIT, TEAMUP_PER_MINUTE
@@ -186,7 +186,7 @@ def _nightly_rows(row: Row, f: dict[str, Any]) -> None:
         f"{rest / f['full_requests']:.1%}",
     )
     # The rolling audit, on top: a 30th of a full reload (the default cycle), plus a handful.
-    ceiling = math.ceil(f["full_requests"] / DEFAULT_CYCLE_NIGHTS) + HANDFUL
+    ceiling = math.ceil(f["full_requests"] / EtlSettings().audit_cycle_nights) + HANDFUL
     row(
         f"nightly audit: {f['audit_months']} months, requests",
         f"{audit:,}",

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-import dlt
+from sources.teamup.options import number
 
-from .failures.errors import ConfigurationError, WarehouseError
+from .failures.errors import WarehouseError
 from .failures.unwrap import unwrap
+from .settings import EtlSettings, configured
 from .warehouse.destination import database_path, is_local_file, make_pipeline, reading, shown
 from .warehouse.reconcile import describe, mismatched_months
 from .warehouse.run_history import (
@@ -26,13 +27,6 @@ from .warehouse.run_history import (
 
 logger = logging.getLogger(__name__)
 
-MAX_AGE_SETTING = "teamup_etl.check_max_age_hours"
-MAX_CHANGE_SETTING = "teamup_etl.check_max_row_change"
-# A nightly job plus two hours of slack: one late night is not yet an alert, a missed one is.
-DEFAULT_MAX_AGE_HOURS = 26.0
-# Between two runs a studio's tables grow by a fraction of a percent; a quarter is an accident.
-DEFAULT_MAX_ROW_CHANGE = 0.25
-
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -41,23 +35,20 @@ class Thresholds:
 
     @classmethod
     def configured(
-        cls, max_age_hours: float | None = None, max_row_change: float | None = None
+        cls,
+        max_age_hours: float | None = None,
+        max_row_change: float | None = None,
+        settings: EtlSettings | None = None,
     ) -> Thresholds:
-        """Arguments first, then [teamup_etl] settings, then the defaults."""
-        hours = max_age_hours if max_age_hours is not None else dlt.config.get(MAX_AGE_SETTING)
-        change = (
-            max_row_change if max_row_change is not None else dlt.config.get(MAX_CHANGE_SETTING)
-        )
-        try:
-            age = float(DEFAULT_MAX_AGE_HOURS if hours is None else hours)
-            jump = float(DEFAULT_MAX_ROW_CHANGE if change is None else change)
-        except (TypeError, ValueError):
-            raise ConfigurationError(
-                f"check thresholds must be numbers: {hours!r}, {change!r}"
-            ) from None
-        if age < 0 or jump < 0:
-            raise ConfigurationError(f"check thresholds must not be negative (got {age}, {jump})")
-        return cls(timedelta(hours=age), jump)
+        """The options first (each 0 or more), then [teamup_etl]'s check_max_age_hours and
+        check_max_row_change (`settings`, or resolved now)."""
+        settings = settings or configured(EtlSettings)
+        age, change = settings.check_max_age_hours, settings.check_max_row_change
+        if max_age_hours is not None:
+            age = number(max_age_hours, "--max-age-hours")
+        if max_row_change is not None:
+            change = number(max_row_change, "--max-row-change")
+        return cls(timedelta(hours=age), change)
 
 
 @dataclass(frozen=True)
@@ -96,18 +87,21 @@ def check(
     max_age_hours: float | None = None,
     max_row_change: float | None = None,
     now: datetime | None = None,
+    settings: EtlSettings | None = None,
 ) -> CheckReport:
     """Check the configured warehouse (or the DuckDB file `database`, e.g. the analyst copy),
-    read-only; a local file is waited for while a run holds it."""
-    pipeline = make_pipeline(progress=None)
+    read-only; a local file is waited for while a run holds it. `settings`: [teamup_etl]
+    as the command resolved it (else resolved here)."""
+    settings = settings or configured(EtlSettings)
+    pipeline = make_pipeline(progress=None, destination=settings.destination)
     if database is None and is_local_file(pipeline):
         database = database_path(pipeline)
     if database is not None and not database.exists():
         raise WarehouseError(f"no warehouse at {database}: run `teamup-etl load` first")
-    thresholds = Thresholds.configured(max_age_hours, max_row_change)
+    thresholds = Thresholds.configured(max_age_hours, max_row_change, settings)
     where = f"the DuckDB warehouse {database}" if database else shown(pipeline)
     try:
-        with reading(pipeline, database) as client:
+        with reading(pipeline, database, settings.busy_timeout_seconds) as client:
             return run_checks(client, where, thresholds, now)
     except Exception as error:
         raise unwrap(error, where) from error

@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from typing import NoReturn, cast
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from .failures.errors import (
     ApiUnavailableError,
@@ -27,6 +27,9 @@ from .failures.errors import (
 )
 from .failures.messages import RedactingFilter, configured_token, one_line, redact
 
+if TYPE_CHECKING:
+    from .settings import EtlSettings
+
 # The first matching class decides; documented in the README.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (ConfigurationError, 2),
@@ -45,7 +48,6 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
 EXIT_UNEXPECTED = 1
 # Named as the module even when run as `python -m pipelines.cli`: log lines say who wrote them.
 logger = logging.getLogger("pipelines.cli")
-LOG_FILE_SETTING = "teamup_etl.log_file"  # TEAMUP_ETL__LOG_FILE
 FILE_ONLY = {"file_only": True}  # what the CLI prints anyway: logged for the file alone
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EXIT_INTERRUPTED = 130
@@ -110,11 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Imported late: dlt's import takes a moment and `--help` should not wait for it.
-    import dlt
+    from . import settings as configuration
 
     try:
-        _configure_logging(args.verbose, args.log_file or dlt.config.get(LOG_FILE_SETTING))
-        return _dispatch(args)
+        # [teamup_etl], resolved once for the command: a bad value stops any command here
+        settings = configuration.configured(configuration.EtlSettings)
+        _configure_logging(args.verbose, args.log_file or settings.log_file)
+        return _dispatch(args, settings)
     except KeyboardInterrupt:
         print("teamup-etl: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -148,30 +152,33 @@ def exit_code(error: BaseException) -> int:
     return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), EXIT_UNEXPECTED)
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    from . import preflight, runs
+def _dispatch(args: argparse.Namespace, settings: EtlSettings) -> int:
+    from . import runs
+    from .settings import check_requests
 
     if args.command == "probe":  # load, backfill and models check theirs as they begin
-        preflight.before_requests()
+        check_requests()
 
     if args.command == "status":
         from .status import status
 
-        print(status().text())
+        print(status(settings=settings).text())
         return 0
     if args.command == "check":
-        return _check(args)
+        return _check(args, settings)
     if args.command == "report":
-        return _report(args)
+        return _report(args, settings)
     if args.command == "probe":
         return _probe()
     summary: runs.RunSummary | runs.ModelsSummary
     if args.command == "load":
-        summary = runs.load(progress=_progress(), strict=args.strict)
+        summary = runs.load(progress=_progress(), strict=args.strict, settings=settings)
     elif args.command == "backfill":
-        summary = runs.backfill(args.start, args.end, progress=_progress(), strict=args.strict)
+        summary = runs.backfill(
+            args.start, args.end, progress=_progress(), strict=args.strict, settings=settings
+        )
     else:
-        summary = runs.models(strict=args.strict)
+        summary = runs.models(strict=args.strict, settings=settings)
     print(summary.line())
     logger.info("%s", summary.line(), extra=FILE_ONLY)
     if isinstance(summary, runs.RunSummary) and summary.drift:
@@ -199,11 +206,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(args: argparse.Namespace) -> int:
+def _check(args: argparse.Namespace, settings: EtlSettings) -> int:
     from .check import check
-    from .preflight import check_thresholds
 
-    report = check(args.database, *check_thresholds(args.max_age_hours, args.max_row_change))
+    report = check(args.database, args.max_age_hours, args.max_row_change, settings=settings)
     print(report.text())
     if report.ok:
         return 0
@@ -228,21 +234,21 @@ def _probe() -> int:
     )
 
 
-def _report(args: argparse.Namespace) -> int:
+def _report(args: argparse.Namespace, settings: EtlSettings) -> int:
     from .report import write_report
     from .warehouse.destination import database_path, is_local_file, make_pipeline
     from .warehouse.duckdb_file import analyst_copy_path
 
     database = args.database
-    pipeline = make_pipeline(progress=None)
+    pipeline = make_pipeline(progress=None, destination=settings.destination)
     if database is None and is_local_file(pipeline):
         # The analyst copy is never held by a run, so the report need not wait for one.
         working = database_path(pipeline)
-        copy = analyst_copy_path(working)
+        copy = analyst_copy_path(working, settings.analyst_copy)
         database = copy if copy is not None and copy.exists() else working
     try:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        summary = write_report(database, args.output, months=args.months)
+        summary = write_report(database, args.output, months=args.months, settings=settings)
     except OSError as error:  # the output path is the user's setting: exit 2, not a crash
         raise ConfigurationError(f"cannot write the report to {args.output}: {error}") from None
     print(summary.line())

@@ -11,7 +11,8 @@ from typing import Any
 
 import dlt
 
-from sources.teamup import TABLES, RunStats, existing_tables, franchise, teamup_source
+from sources.teamup import TABLES, RunStats, bind_source, existing_tables, franchise
+from sources.teamup.api.limits import RequestGate
 from sources.teamup.refresh.sql_warehouse import SqlWarehouse
 from sources.teamup.settings import DEFAULT_PROVIDER
 
@@ -19,6 +20,7 @@ from .audit import AuditResult, AuditSettings, audit_provider
 from .failures.errors import WarehouseError
 from .failures.messages import one_line
 from .failures.unwrap import error_line, stops_the_run, unwrap
+from .settings import EtlSettings
 from .warehouse.run_history import FAILED, HISTORY_TABLE, SUCCEEDED, RunRecord, record_run
 
 logger = logging.getLogger(__name__)
@@ -62,7 +64,11 @@ class ProviderOutcome:
 
 
 def load_providers(
-    pipeline: dlt.Pipeline, invocation: Invocation, options: dict[str, Any], where: str
+    pipeline: dlt.Pipeline,
+    invocation: Invocation,
+    options: dict[str, Any],
+    where: str,
+    settings: EtlSettings | None = None,
 ) -> list[ProviderOutcome]:
     """Every configured provider in turn, each its own dlt load (its rows, its watermark and
     its run_history row commit together), its orphaned customers pruned and, on a night,
@@ -70,7 +76,7 @@ def load_providers(
     the next provider would share (the token, the network, the warehouse) ends the run after
     what committed already (a refresh's marked `recorded`: its provider's row says it)."""
     shared = franchise()
-    audit_settings = AuditSettings.configured()
+    audit_settings = AuditSettings.configured(settings)
     outcomes: list[ProviderOutcome] = []
     for done, pid in enumerate(shared.providers):
         stats = RunStats(providers_expected=len(shared.providers), providers_done=done)
@@ -78,12 +84,10 @@ def load_providers(
         started_at, started = datetime.now(UTC), time.monotonic()
         common: dict[str, Any] = {
             "provider_id": None if pid is None else str(pid),
-            "gate": shared.gate,
             "loader_file_format": shared.file_format(pipeline.destination.destination_name),
         }
-        source = teamup_source(
-            warehouse=SqlWarehouse(pipeline.sql_client), stats=stats, **common, **options
-        )
+        teamup_source = bind_source(SqlWarehouse(pipeline.sql_client), stats, shared.gate)
+        source = teamup_source(**common, **options)
         outcome = ProviderOutcome(provider, stats)
         load_ids: list[str] = []
         try:
@@ -97,7 +101,9 @@ def load_providers(
             logger.info(
                 "provider %s committed (%d of %d)", provider, done + 1, len(shared.providers)
             )
-            _audit_after_refresh(pipeline, invocation, outcome, common, audit_settings, where)
+            _audit_after_refresh(
+                pipeline, invocation, outcome, common, shared.gate, audit_settings, where
+            )
             if not isinstance(outcome.audit_error, WarehouseError):
                 prune_customers(pipeline, provider)
         outcomes.append(outcome)
@@ -121,6 +127,7 @@ def _audit_after_refresh(
     invocation: Invocation,
     outcome: ProviderOutcome,
     source_options: dict[str, Any],
+    gate: RequestGate,
     settings: AuditSettings,
     where: str,
 ) -> None:
@@ -133,7 +140,9 @@ def _audit_after_refresh(
         return
     try:
         since = datetime.fromisoformat(mark)
-        outcome.audit = audit_provider(pipeline, outcome.provider, source_options, settings, since)
+        outcome.audit = audit_provider(
+            pipeline, outcome.provider, source_options, gate, settings, since
+        )
     except Exception as error:
         outcome.audit_error = unwrap(error, where)
         logger.warning(

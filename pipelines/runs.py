@@ -32,6 +32,7 @@ from .providers import (
     prune_customers,
 )
 from .run_records import begin, end, record_own
+from .settings import EtlSettings, check_requests, configured
 from .summary import RunSummary
 from .warehouse.destination import (
     DATASET_NAME,
@@ -43,7 +44,6 @@ from .warehouse.destination import (
 )
 from .warehouse.duckdb_file import (
     analyst_copy_path,
-    busy_timeout,
     duckdb_limits,
     held_open,
     load_one_job_at_a_time,
@@ -70,14 +70,18 @@ __all__ = [
 
 
 def load(
-    pipeline: dlt.Pipeline | None = None, progress: Any = None, strict: bool = False
+    pipeline: dlt.Pipeline | None = None,
+    progress: Any = None,
+    strict: bool = False,
+    settings: EtlSettings | None = None,
 ) -> RunSummary:
     """The nightly run: each provider refreshes what changed since its watermark, then moves
     it, in a load of its own (a failed provider leaves the others committed).
 
     strict: a reconciliation mismatch raises ReconciliationError (the load stays committed).
+    settings: [teamup_etl] as the command resolved it (else resolved here).
     """
-    return _run("load", pipeline, progress, strict)
+    return _run("load", pipeline, progress, strict, settings)
 
 
 def backfill(
@@ -86,39 +90,46 @@ def backfill(
     pipeline: dlt.Pipeline | None = None,
     progress: Any = None,
     strict: bool = False,
+    settings: EtlSettings | None = None,
 ) -> RunSummary:
     """Replace the due months from first's month to last's month; the watermark stays."""
     if last < first:
         raise ConfigurationError(f"backfill end {last} is before its start {first}")
-    return _run("backfill", pipeline, progress, strict, backfill=(first, last))
+    return _run("backfill", pipeline, progress, strict, settings, backfill=(first, last))
 
 
 def _run(
-    mode: str, pipeline: dlt.Pipeline | None, progress: Any, strict: bool, **options: Any
+    mode: str,
+    pipeline: dlt.Pipeline | None,
+    progress: Any,
+    strict: bool,
+    settings: EtlSettings | None,
+    **options: Any,
 ) -> RunSummary:
+    settings = settings or configured(EtlSettings)
     started = time.monotonic()
     first, last = options.get("backfill") or (None, None)
     invocation = Invocation(uuid.uuid4().hex, mode, datetime.now(UTC), first, last)
     try:
-        with _warehouse(pipeline, progress) as (pipeline, holder):
+        with _warehouse(pipeline, progress, settings) as (pipeline, holder):
             where = shown(pipeline)
             try:
                 begin(pipeline, invocation)
                 # settings read only late in a run, checked before it changes anything (a
                 # bad one is recorded as this run's failure: exit 2)
-                preflight.before_requests()
-                preflight.before_run()
+                check_requests()
+                zone = preflight.before_run(settings).reporting_timezone
                 _finish_pending(pipeline)
-                outcomes = load_providers(pipeline, invocation, options, where)
+                outcomes = load_providers(pipeline, invocation, options, where, settings)
                 if all(outcome.error is not None for outcome in outcomes):
                     raise provider_failure(outcomes)  # type: ignore[misc]  # all failed: not None
-                views = _build_views(pipeline, outcomes, where)
+                views = _build_views(pipeline, outcomes, where, zone)
                 mismatched = reconcile(pipeline)
                 _record_mismatches(pipeline, invocation, outcomes, mismatched)
                 # after the others are committed and the views built
                 ending = provider_failure(outcomes) or _unreconciled(mismatched, strict)
                 end(pipeline, invocation, started, ending)
-                _publish(pipeline, holder)
+                _publish(pipeline, holder, settings)
             except BaseException as error:  # Ctrl-C too: the run's own row says it stopped
                 failure = unwrap(error, where)
                 end(pipeline, invocation, started, failure)
@@ -132,10 +143,12 @@ def _run(
     return summary
 
 
-def _build_views(pipeline: dlt.Pipeline, outcomes: list[ProviderOutcome], where: str) -> list[str]:
+def _build_views(
+    pipeline: dlt.Pipeline, outcomes: list[ProviderOutcome], where: str, zone: str
+) -> list[str]:
     """The views over what the providers committed; their failure says that data is in."""
     try:
-        return build_models(pipeline)
+        return build_models(pipeline, timezone=zone)
     except Exception as error:
         failure = unwrap(error, where)
         done = sum(outcome.error is None for outcome in outcomes)
@@ -148,19 +161,20 @@ def _build_views(pipeline: dlt.Pipeline, outcomes: list[ProviderOutcome], where:
 
 @contextmanager
 def _warehouse(
-    pipeline: dlt.Pipeline | None, progress: Any
+    pipeline: dlt.Pipeline | None, progress: Any, settings: EtlSettings
 ) -> Iterator[tuple[dlt.Pipeline, duckdb.DuckDBPyConnection | None]]:
     """The run's lock and pipeline; a local DuckDB file is held open for the whole run (the
     connection holding it comes along: None for a server warehouse)."""
     with exclusive_run(_pipelines_dir(pipeline), PIPELINE_NAME):
-        pipeline = pipeline or make_pipeline(progress)
+        pipeline = pipeline or make_pipeline(progress, destination=settings.destination)
         if not is_local_file(pipeline):
             yield pipeline, None
             return
-        limits = duckdb_limits()
+        limits = duckdb_limits(settings)
         if limits:
             load_one_job_at_a_time()
-        with held_open(database_path(pipeline), busy_timeout(), limits=limits) as holder:
+        timeout = settings.busy_timeout_seconds
+        with held_open(database_path(pipeline), timeout, limits=limits) as holder:
             yield pipeline, holder
 
 
@@ -178,12 +192,14 @@ def _record_mismatches(
         record_mismatches(client, invocation.id, counts)
 
 
-def _publish(pipeline: dlt.Pipeline, holder: duckdb.DuckDBPyConnection | None) -> None:
+def _publish(
+    pipeline: dlt.Pipeline, holder: duckdb.DuckDBPyConnection | None, settings: EtlSettings
+) -> None:
     """The analyst copy of a local DuckDB file; a server's analysts connect to it directly."""
     if holder is None:
         return
     database = database_path(pipeline)
-    copy = analyst_copy_path(database)
+    copy = analyst_copy_path(database, settings.analyst_copy)
     if copy is not None:
         publish_copy(holder, database, copy)
 
@@ -199,21 +215,24 @@ class ModelsSummary:
         )
 
 
-def models(pipeline: dlt.Pipeline | None = None, strict: bool = False) -> ModelsSummary:
+def models(
+    pipeline: dlt.Pipeline | None = None, strict: bool = False, settings: EtlSettings | None = None
+) -> ModelsSummary:
     """Rebuild the views of sql/ on the warehouse as it is, then reconcile; loads nothing.
     Recorded in run_history (command models, no provider): views that failed in a load
     count as rebuilt once a models run succeeds (see check)."""
+    settings = settings or configured(EtlSettings)
     started = time.monotonic()
     invocation = Invocation(uuid.uuid4().hex, "models", datetime.now(UTC))
     try:
-        with _warehouse(pipeline, progress=None) as (pipeline, holder):
+        with _warehouse(pipeline, None, settings) as (pipeline, holder):
             where = shown(pipeline)
             try:
-                preflight.before_run()
-                summary = ModelsSummary(build_models(pipeline), reconcile(pipeline))
+                zone = preflight.before_run(settings).reporting_timezone
+                summary = ModelsSummary(build_models(pipeline, timezone=zone), reconcile(pipeline))
                 ending = _unreconciled(summary.mismatched_months, strict)
                 record_own(pipeline, invocation, started, ending)
-                _publish(pipeline, holder)
+                _publish(pipeline, holder, settings)
             except BaseException as error:
                 failure = unwrap(error, where)
                 record_own(pipeline, invocation, started, failure)

@@ -9,6 +9,7 @@ import dlt
 from sources.teamup import TABLES, existing_tables, read_watermarks
 
 from .failures.unwrap import unwrap
+from .settings import EtlSettings, configured
 from .warehouse.destination import database_path, is_local_file, make_pipeline, reading, shown
 from .warehouse.run_history import RunRecord, last_runs
 
@@ -37,18 +38,22 @@ class Status:
         return "\n".join(lines)
 
 
-def status(pipeline: dlt.Pipeline | None = None, last: int = 5) -> Status:
+def status(
+    pipeline: dlt.Pipeline | None = None, last: int = 5, settings: EtlSettings | None = None
+) -> Status:
     """What the warehouse holds and how far the incremental load has read.
 
     A local DuckDB file is read read-only: it waits (up to the busy timeout) while a run
-    holds it; a warehouse not made yet (no file) shows as empty.
+    holds it; a warehouse not made yet (no file) shows as empty. `settings`: [teamup_etl]
+    as the command resolved it (else resolved here).
     """
-    pipeline = pipeline or make_pipeline(progress=None)
+    settings = settings or configured(EtlSettings)
+    pipeline = pipeline or make_pipeline(progress=None, destination=settings.destination)
     found = Status(read_watermarks(pipeline.state))
     if is_local_file(pipeline) and not database_path(pipeline).exists():
         return found
     try:
-        with reading(pipeline) as client:
+        with reading(pipeline, busy_timeout=settings.busy_timeout_seconds) as client:
             present = existing_tables(client, client.dataset_name)
             found.runs = last_runs(client, last)
             if "_dlt_loads" in present:

@@ -10,23 +10,18 @@ from typing import Any
 
 import dlt
 
-from sources.teamup import RunStats, existing_tables, teamup_source
+from sources.teamup import RunStats, bind_source, existing_tables
+from sources.teamup.api.limits import RequestGate
 from sources.teamup.exactness.audit import TableDrift, choose_months, nightly_budget
 from sources.teamup.exactness.fetch_plan import pages
 from sources.teamup.refresh.sql_warehouse import SqlWarehouse
 
-from ..failures.errors import ConfigurationError
+from ..settings import EtlSettings, configured
 from .snapshot import MonthSnapshot
 
 logger = logging.getLogger(__name__)
 
 AUDIT_TABLE = "audit_log"  # per provider and due month: when it was last audited, and drift
-CYCLE_SETTING = "teamup_etl.audit_cycle_nights"  # TEAMUP_ETL__AUDIT_CYCLE_NIGHTS
-CEILING_SETTING = "teamup_etl.audit_max_requests"  # TEAMUP_ETL__AUDIT_MAX_REQUESTS
-DEFAULT_CYCLE_NIGHTS = 30
-# Two and a half minutes at TeamUp's 250 a minute: above a 300,000-invoice studio's share
-# (about 200), so the ceiling only binds on much larger histories, which then take longer.
-DEFAULT_MAX_REQUESTS = 600
 AUDIT_DDL = """
 create table if not exists {table} (
     provider_id bigint not null,
@@ -43,25 +38,10 @@ class AuditSettings:
     max_requests: int
 
     @classmethod
-    def configured(cls) -> AuditSettings:
-        values = []
-        for setting, default in (
-            (CYCLE_SETTING, DEFAULT_CYCLE_NIGHTS),
-            (CEILING_SETTING, DEFAULT_MAX_REQUESTS),
-        ):
-            value: Any = dlt.config.get(setting)
-            try:
-                number = default if value is None else int(value)
-            except (TypeError, ValueError):
-                number = -1
-            if number < 0:
-                name = setting.split(".")[1]
-                raise ConfigurationError(
-                    f"TEAMUP_ETL__{name.upper()} ([teamup_etl] {name}) must be a whole number"
-                    f" of 0 or more, not {value!r}"
-                )
-            values.append(number)
-        return cls(*values)
+    def configured(cls, settings: EtlSettings | None = None) -> AuditSettings:
+        """[teamup_etl] audit_cycle_nights and audit_max_requests (given, or resolved now)."""
+        settings = settings or configured(EtlSettings)
+        return cls(settings.audit_cycle_nights, settings.audit_max_requests)
 
 
 @dataclass(frozen=True)
@@ -85,6 +65,7 @@ def audit_provider(
     pipeline: dlt.Pipeline,
     provider: int,
     source_options: dict[str, Any],
+    gate: RequestGate,
     settings: AuditSettings,
     settled_since: datetime,
 ) -> AuditResult | None:
@@ -105,7 +86,8 @@ def audit_provider(
         known.close()
         return None
     stats = RunStats()
-    source = teamup_source(months=months, warehouse=known, stats=stats, **source_options)
+    teamup_source = bind_source(known, stats, gate)
+    source = teamup_source(months=months, **source_options)
     # what the warehouse held, kept in the warehouse: a month's rows never come into Python
     with MonthSnapshot(pipeline.sql_client, provider, months) as before:
         try:

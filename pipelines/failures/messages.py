@@ -144,12 +144,14 @@ TYPE_NAMES: dict[Any, str] = {
 }
 
 
-def not_coerced(field: str, hint: Any) -> str:
-    """A setting dlt could not convert to its type; its value is not shown (it could be a
-    secret set in the wrong place)."""
+def not_coerced(field: str, hint: Any, section: str | None = None) -> str:
+    """A setting dlt could not convert to its type (of `section`, when the caller knows it);
+    its value is not shown (it could be a secret set in the wrong place)."""
     from dlt.common.configuration.specs import RunConfiguration
 
-    if field in SOURCE_SETTINGS:
+    if section is not None:
+        named = setting_name(field, section)
+    elif field in SOURCE_SETTINGS:
         named = setting_name(field)
     elif field in RunConfiguration.get_resolvable_fields():
         named = setting_name(field, "runtime")

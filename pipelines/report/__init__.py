@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ..failures.errors import ConfigurationError
+from ..settings import EtlSettings, configured
 from . import reader
 from .charts import build_charts
 from .figures import mark_to_date, month_label
@@ -54,12 +55,17 @@ class ReportSummary:
 
 
 def write_report(
-    database: str | Path | None, path: str | Path, months: int = 24, today: date | None = None
+    database: str | Path | None,
+    path: str | Path,
+    months: int = 24,
+    settings: EtlSettings | None = None,
+    today: date | None = None,
 ) -> ReportSummary:
     """Write the report of the last `months` months of the warehouse to path, atomically.
 
     `database`: a DuckDB file (opened read only: it may be an analyst's copy); None: the
-    configured warehouse, whichever destination. The window ends at the latest month with
+    configured warehouse, whichever destination (`settings`: [teamup_etl] as the command
+    resolved it, else resolved here). The window ends at the latest month with
     revenue (payments or refunds), so months whose invoices are only scheduled do not stretch
     it. `today`'s month, if the window shows it, is marked as to date in every chart; None:
     today in the reporting timezone (tests pass the sandbox's). No views yet raises
@@ -68,7 +74,8 @@ def write_report(
     if months < 1:
         raise ConfigurationError(f"a report covers at least one month, not {months}")
     target = Path(path)
-    with reader.connect(None if database is None else Path(database)) as (con, source):
+    settings = settings or configured(EtlSettings)
+    with reader.connect(None if database is None else Path(database), settings) as (con, source):
         found = reader.check_views(con, source)
         window = reader.window(con, months, source)
         bounds = [window[0], window[-1]]

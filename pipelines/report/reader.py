@@ -14,6 +14,7 @@ from sources.teamup import existing_tables
 
 from ..failures.errors import TeamUpError, WarehouseError
 from ..failures.unwrap import unwrap
+from ..settings import EtlSettings
 from ..warehouse.destination import make_pipeline, reading, shown
 from ..warehouse.models import reporting_timezone
 
@@ -76,15 +77,15 @@ order by 1, 2, 3
 
 
 @contextmanager
-def connect(database: Path | None) -> Iterator[tuple[Any, str]]:
+def connect(database: Path | None, settings: EtlSettings) -> Iterator[tuple[Any, str]]:
     """A dlt sql client for reading, and what the report names as its source; any failure of
     the warehouse becomes a one-line WarehouseError."""
-    pipeline = make_pipeline(progress=None)
+    pipeline = make_pipeline(progress=None, destination=settings.destination)
     where = f"the DuckDB warehouse {database}" if database is not None else shown(pipeline)
     if database is not None and not database.is_file():
         raise WarehouseError(f"no warehouse file at {database}: {LOAD_FIRST}")
     try:
-        with reading(pipeline, database) as client:
+        with reading(pipeline, database, settings.busy_timeout_seconds) as client:
             yield client, str(database) if database is not None else where
     except TeamUpError:
         raise

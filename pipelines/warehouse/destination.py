@@ -18,42 +18,27 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from ..failures.errors import ConfigurationError, WarehouseError
 from ..failures.unwrap import unwrap
-from .duckdb_file import busy_timeout, held_open
+from ..settings import EtlSettings, configured
+from .duckdb_file import held_open
 
 logger = logging.getLogger(__name__)
 
 PIPELINE_NAME = "teamup_warehouse"  # also the DuckDB file's name: never the dataset's (teamup)
 DATASET_NAME = "teamup"
-DESTINATION_SETTING = "teamup_etl.destination"  # TEAMUP_ETL__DESTINATION
-DEFAULT_DESTINATION = "duckdb"
 DUCKDB_SETTING = "DESTINATION__DUCKDB__CREDENTIALS"
-# duckdb: a local file (the embedded warehouse); motherduck: DuckDB's dialect on a server, so
-# the same SQL; postgres: a server warehouse. Each takes its credentials where dlt looks.
-DESTINATIONS = ("duckdb", "postgres", "motherduck")
 # dlt's merge staging would be "teamup_staging", the schema of our staging views: moved.
 STAGING_LAYOUT = "%s_load_staging"
 
 
-def destination_name(value: str | None = None) -> str:
-    """The configured destination ([teamup_etl] destination), duckdb unless set."""
-    if value is None:
-        value = dlt.config.get(DESTINATION_SETTING, str) or DEFAULT_DESTINATION
-    name = str(value).strip().lower()
-    if name not in DESTINATIONS:
-        raise ConfigurationError(
-            f"TEAMUP_ETL__DESTINATION ([teamup_etl] destination) must be one of "
-            f"{', '.join(DESTINATIONS)}, not {value!r}"
-        )
-    return name
-
-
 def make_destination(name: str | None = None, credentials: Any = None) -> Destination:
-    """dlt's destination of that name; its credentials from dlt's configuration unless given
-    (DESTINATION__POSTGRES__CREDENTIALS, DESTINATION__DUCKDB__CREDENTIALS, secrets.toml)."""
+    """dlt's destination of that name (unless given, [teamup_etl] destination); its credentials
+    from dlt's configuration unless given (DESTINATION__POSTGRES__CREDENTIALS,
+    DESTINATION__DUCKDB__CREDENTIALS, secrets.toml)."""
     options: dict[str, Any] = {"staging_dataset_name_layout": STAGING_LAYOUT}
     if credentials is not None:
         options["credentials"] = credentials
-    destination = cast(Destination, Destination.from_reference(destination_name(name), **options))
+    name = name or configured(EtlSettings).destination
+    destination = cast(Destination, Destination.from_reference(name, **options))
     if credentials is None and destination.destination_name != "duckdb":
         resolved(destination)  # a server's credentials: missing parts fail here, named
     return destination
@@ -115,11 +100,14 @@ def shown(pipeline: dlt.Pipeline) -> str:
 
 
 @contextmanager
-def reading(pipeline: dlt.Pipeline, database: Path | None = None) -> Iterator[Any]:
+def reading(
+    pipeline: dlt.Pipeline, database: Path | None = None, busy_timeout: float | None = None
+) -> Iterator[Any]:
     """A dlt sql client on the warehouse for reading (status, check, report).
 
     A local DuckDB file (the configured one, or `database`, e.g. the analyst copy) is opened
-    read-only, waiting while a run holds it; dlt's client then reads through that connection.
+    read-only, waiting while a run holds it (up to `busy_timeout` seconds, unless given the
+    configured [teamup_etl] busy_timeout_seconds); dlt's client then reads through it.
     """
     if database is None and not is_local_file(pipeline):
         with pipeline.sql_client() as client:
@@ -128,8 +116,10 @@ def reading(pipeline: dlt.Pipeline, database: Path | None = None) -> Iterator[An
     path = database or database_path(pipeline)
     if not path.is_file():
         raise WarehouseError(f"no warehouse file at {path}: run `teamup-etl load` first")
+    if busy_timeout is None:
+        busy_timeout = configured(EtlSettings).busy_timeout_seconds
     with (
-        held_open(path, busy_timeout(), read_only=True) as connection,
+        held_open(path, busy_timeout, read_only=True) as connection,
         tempfile.TemporaryDirectory(prefix="teamup_reader_") as scratch,
     ):
         # A pipeline of its own (and a scratch working dir) whose credentials are the held
@@ -150,8 +140,8 @@ def make_pipeline(
     database: str | None = None,
     destination: str | None = None,
 ) -> dlt.Pipeline:
-    """The warehouse pipeline, to the configured destination ([teamup_etl] destination,
-    duckdb unless set); its credentials and state come from dlt's configuration
+    """The warehouse pipeline, to `destination` (unless given, the configured one); its
+    credentials and state come from dlt's configuration
     (DESTINATION__<NAME>__CREDENTIALS, DLT_DATA_DIR), else teamup_warehouse.duckdb here.
     `database`: the credentials instead (a DuckDB file, a PostgreSQL URL)."""
     return dlt.pipeline(

@@ -15,25 +15,11 @@ from typing import Any
 import dlt
 import duckdb
 
-from sources.teamup.options import number, setting_name, whole_number
-
 from ..failures.errors import ConfigurationError, WarehouseBusyError, WarehouseError
+from ..settings import EtlSettings, configured
 
 logger = logging.getLogger(__name__)
 
-# Settings of ours, beside dlt's: [teamup_etl] in .dlt/config.toml, TEAMUP_ETL__* in the env.
-BUSY_TIMEOUT_SETTING = "teamup_etl.busy_timeout_seconds"
-ANALYST_COPY_SETTING = "teamup_etl.analyst_copy"
-DEFAULT_BUSY_TIMEOUT_SECONDS = 300.0
-# DuckDB's own limits for a run, applied to the database instance every connection of the run
-# shares (see held_open). Unbounded, DuckDB keeps what it reads in its buffer cache, up to 80%
-# of the machine's memory: a first load of 300,000 invoices peaked at about 650 MB, against
-# about 220 MB with these. One thread: a run loads one job at a time (see [load] workers), and
-# each DuckDB thread holds read_json buffers of its own.
-MEMORY_LIMIT_SETTING = "teamup_etl.duckdb_memory_limit"
-THREADS_SETTING = "teamup_etl.duckdb_threads"
-DEFAULT_DUCKDB_MEMORY_LIMIT = "64MB"
-DEFAULT_DUCKDB_THREADS = 1
 LOAD_WORKERS_SETTING = "load.workers"  # dlt's own: [load] workers, LOAD__WORKERS
 ANALYST_COPY_SUFFIX = "_analyst"
 POLL_SECONDS = 1.0
@@ -41,28 +27,16 @@ POLL_SECONDS = 1.0
 LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 
-def busy_timeout() -> float:
-    """Seconds a run waits for a warehouse file another process holds open (0 or more)."""
-    value: Any = dlt.config.get(BUSY_TIMEOUT_SETTING)  # any TOML or env value
-    if value is None:
-        return DEFAULT_BUSY_TIMEOUT_SECONDS
-    return number(value, setting_name("busy_timeout_seconds", "teamup_etl"))
-
-
-def duckdb_limits() -> dict[str, Any]:
-    """DuckDB's memory_limit and threads for a run ([teamup_etl] duckdb_memory_limit and
-    duckdb_threads; "" or 0 leaves DuckDB's own default)."""
-    memory: Any = dlt.config.get(MEMORY_LIMIT_SETTING)
-    threads: Any = dlt.config.get(THREADS_SETTING)
-    memory = DEFAULT_DUCKDB_MEMORY_LIMIT if memory is None else str(memory).strip()
-    if threads is None:
-        threads = DEFAULT_DUCKDB_THREADS
-    threads = whole_number(threads, setting_name("duckdb_threads", "teamup_etl"), 0)
+def duckdb_limits(settings: EtlSettings | None = None) -> dict[str, Any]:
+    """DuckDB's memory_limit and threads for a run, applied to the database instance every
+    connection of the run shares (see held_open): the configured ones unless `settings` are
+    given; "" or 0 leaves DuckDB's own default."""
+    settings = settings or configured(EtlSettings)
     limits: dict[str, Any] = {}
-    if memory:
-        limits["memory_limit"] = memory
-    if threads > 0:
-        limits["threads"] = threads
+    if settings.duckdb_memory_limit:
+        limits["memory_limit"] = settings.duckdb_memory_limit
+    if settings.duckdb_threads > 0:
+        limits["threads"] = settings.duckdb_threads
     return limits
 
 
@@ -74,24 +48,24 @@ def load_one_job_at_a_time() -> None:
         dlt.config[LOAD_WORKERS_SETTING] = 1
 
 
-def analyst_copy_path(database: Path) -> Path | None:
-    """Where analysts' copy of `database` is published; None when turned off ("" or false).
+def analyst_copy_path(database: Path, value: str | None) -> Path | None:
+    """Where analysts' copy of `database` is published, by [teamup_etl] analyst_copy (`value`);
+    None when turned off ("" or false).
 
     A relative setting is taken from the working file's directory, so the two stay together.
     """
-    value: Any = dlt.config.get(ANALYST_COPY_SETTING)  # any TOML or env value
     if value is None:
         return database.with_name(f"{database.stem}{ANALYST_COPY_SUFFIX}{database.suffix}")
-    if value is False or str(value).strip().lower() in ("", "false", "off"):
+    if value.strip().lower() in ("", "false", "off"):
         return None
-    copy = Path(str(value)).expanduser()
+    copy = Path(value).expanduser()
     return checked_copy(copy if copy.is_absolute() else database.parent / copy, database)
 
 
 def checked_copy(copy: Path, database: Path) -> Path:
     """The analyst copy, a file apart from the working file (publishing it onto the working
     file, or into a directory, would fail only after the run's load committed)."""
-    name = setting_name("analyst_copy", "teamup_etl")
+    name = EtlSettings.named("analyst_copy")
     if copy.resolve() == database.resolve():
         raise ConfigurationError(f"{name} is the working file {database} itself: name another")
     if copy.is_dir():

@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dlt
 import sqlglot
@@ -19,6 +18,7 @@ from sources.teamup import existing_tables
 
 from ..failures.errors import ConfigurationError, ModelError
 from ..failures.unwrap import database_message
+from ..settings import ModelSettings, checked_timezone, configured
 from .reconcile import MonthMismatch, mismatched_months
 
 logger = logging.getLogger(__name__)
@@ -26,12 +26,8 @@ logger = logging.getLogger(__name__)
 MODELS_DIR = Path(__file__).resolve().parents[2] / "sql"
 # Each layer is a folder of sql/ and a schema of its own; the file name is the view's name.
 LAYERS = {"staging": "teamup_staging", "marts": "teamup_marts"}
-DEFAULT_REPORTING_TIMEZONE = "UTC"
-TIMEZONE_SETTING = "models.reporting_timezone"  # MODELS__REPORTING_TIMEZONE
 MODEL_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-# What a zone name may hold (IANA names, Etc/GMT+5, UTC): nothing that could leave a literal.
-ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-/]+")
 
 
 @dataclass(frozen=True)
@@ -50,20 +46,11 @@ class Model:
 
 
 def reporting_timezone(value: str | None = None) -> str:
-    """The configured reporting timezone (UTC unless set), checked to be a real zone."""
+    """`value`, or else the configured reporting timezone ([models] reporting_timezone),
+    checked to be a real zone."""
     if value is None:
-        value = dlt.config.get(TIMEZONE_SETTING, str) or DEFAULT_REPORTING_TIMEZONE
-    name = str(value).strip()
-    try:
-        if not ZONE_NAME.fullmatch(name):
-            raise ValueError(name)
-        ZoneInfo(name)
-    except (ValueError, ZoneInfoNotFoundError):
-        raise ConfigurationError(
-            f"MODELS__REPORTING_TIMEZONE must be an IANA time zone such as Europe/London, "
-            f"not {value!r}"
-        ) from None
-    return name
+        return configured(ModelSettings).reporting_timezone
+    return checked_timezone(value)
 
 
 def load_models(models_dir: Path | str | None = None, timezone: str = "UTC") -> list[Model]:

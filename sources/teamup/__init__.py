@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypedDict, cast
@@ -12,7 +12,7 @@ import dlt
 from dlt.common.configuration import known_sections
 from dlt.common.configuration.inject import with_config
 from dlt.common.schema.typing import TFileFormat, TSchemaContractDict, TWriteDisposition
-from dlt.sources import DltResource
+from dlt.sources import DltResource, DltSource
 
 from . import options
 from .api.client import ReportClient
@@ -20,15 +20,14 @@ from .api.limits import RequestGate, make_gate
 from .options import RunSettings
 from .options import provider_ids as parse_provider_ids
 from .options import start_date as parse_start_date
+from .records.batches import GroupedBatch, ReportBatch
 from .records.hints import GROUPED_COLUMN_HINTS, INVOICE_COLUMN_HINTS
 from .records.tables import TableRecords
 from .records.unforeseen import in_headers, in_invoices
-from .refresh.batches import Batch, InvoiceBatch
 from .refresh.orchestrator import (
     ProviderPlan,
     Reports,
-    plan_backfill,
-    plan_months,
+    plan_fixed,
     plan_provider,
     stream,
 )
@@ -59,88 +58,101 @@ TYPES_FROZEN: TSchemaContractDict = {"data_type": "freeze"}
 CUSTOMER_HINTS: Any = {"name": {"data_type": "text"}, "email": {"data_type": "text"}}
 
 
-@dlt.source(name="teamup", max_table_nesting=0)
-def teamup_source(
-    api_token: str = dlt.secrets.value,
-    base_url: str = DEFAULT_BASE_URL,
-    auth_scheme: str = "Token",
-    provider_id: str | None = None,
-    start_date: str | None = None,
-    grouped_columns: list[str] | None = None,
-    overlap_seconds: int = DEFAULT_OVERLAP_SECONDS,
-    lag_seconds: int = DEFAULT_LAG_SECONDS,
-    max_requests_per_second: float | None = DEFAULT_MAX_REQUESTS_PER_SECOND,
-    rate_limit_window_seconds: float = DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
-    max_parallel_requests: int = DEFAULT_MAX_PARALLEL_REQUESTS,
-    loader_file_format: str = DEFAULT_LOADER_FILE_FORMAT,
-    warehouse: Any = None,
-    backfill: tuple[date, date] | None = None,
+def bind_source(
+    warehouse: Warehouse | None = None,
     stats: RunStats | None = None,
-    gate: Any = None,
-    months: list[date] | None = None,
-) -> list[DltResource]:
-    """TeamUp's invoice reports as four tables, each run exact (docs/exactness.md).
+    gate: RequestGate | None = None,
+) -> Callable[..., DltSource]:
+    """The `teamup` source bound to one run's objects. They are not configuration, so not the
+    source's arguments: dlt resolves those from config and the environment.
 
     Args:
-        api_token: the TeamUp API token (a secret; never logged).
-        base_url: the API root, https://goteamup.com/api/v2 unless testing.
-        auth_scheme: "Token" (TeamUp's own) or "Bearer".
-        provider_id: one id, or several comma-separated, each loaded with its rows tagged.
-        start_date: the earliest due date loaded (YYYY-MM-DD); none: the whole history.
-        grouped_columns: the grouped report's attribute columns; every documented one by
-            default. (Not `columns`: dlt would also read a bare COLUMNS, the terminal width.)
-        overlap_seconds, lag_seconds: the incremental window's margins (see settings.py).
-        max_requests_per_second, rate_limit_window_seconds: the client-side rate limit, at
-            most rate x window requests in any window, shared by every request of the run
-            (retries and all providers included); 0 or None: no limit.
-        max_parallel_requests: queries (months, partition fetches) asked at once.
-        loader_file_format: dlt's file format for the tables' load jobs (see settings.py).
-        warehouse: what is loaded already (pipeline.sql_client); nothing: a first load.
-        backfill: (first, last) due dates: replace those months, leave the watermark.
-        stats: filled with request and refresh counts for the caller's summary.
-        gate: the rate limit shared with other sources of the same run (see `franchise`);
-            nothing: one of this source's own, from the two settings above.
-        months: these due months replaced whole, the watermark left (the audit's
-            re-fetch); like `backfill`, for months that need not be consecutive.
+        warehouse: what is loaded already (pipeline.sql_client), closed once the source has
+            run; nothing: a first load.
+        stats: filled with request and refresh counts for the caller's summary; nothing:
+            each source call its own.
+        gate: the rate limit shared with the run's other sources (see `franchise`); nothing:
+            each source call its own, from its two settings.
     """
-    # Each setting checked before anything is extracted: a package dlt cannot write, say,
-    # stays pending and fails every later run until it is dropped.
-    settings = options.run_settings(grouped_columns, start_date, overlap_seconds, lag_seconds)
-    providers = parse_provider_ids(provider_id)
-    api_token = options.api_token(api_token)
-    base_url, auth_scheme = options.client_settings(base_url, auth_scheme)
-    max_parallel_requests = options.parallel_requests(max_parallel_requests)
-    file_format = options.loader_file_format(loader_file_format) or DEFAULT_LOADER_FILE_FORMAT
-    limit = options.rate_limit(max_requests_per_second, rate_limit_window_seconds)
-    run_stats = stats if stats is not None else RunStats()
-    gate = gate or make_gate(*limit)
-    known: Warehouse = warehouse or EmptyWarehouse()
 
-    # A closure, not resource arguments: dlt would try to inject those from config, token too.
-    @dlt.resource(selected=False)
-    def grouped_batches() -> Iterator[Batch | InvoiceBatch]:
-        state, progress = dlt.current.source_state(), Progress()
-        if run_stats.providers_expected:
-            progress.expect("providers", run_stats.providers_expected)
-            progress.done("providers", run_stats.providers_done)
-        try:
-            # Months replaced whole, the watermark left: the audit's (the more specific), a
-            # backfill's, or none (an incremental run, planned per provider).
-            fixed: ProviderPlan | None = None
-            if months is not None:
-                fixed = plan_months(months)
-            elif backfill:
-                fixed = plan_backfill(*backfill)
-            for pid in providers:
-                client = ReportClient(
-                    base_url, api_token, auth_scheme, pid, gate, max_parallel_requests
-                )
-                run = ProviderRun(client, pid, known, settings, run_stats, progress)
-                yield from run.batches(state, fixed)
-        finally:
-            known.close()
+    @dlt.source(name="teamup", max_table_nesting=0)
+    def teamup_source(
+        api_token: str = dlt.secrets.value,
+        base_url: str = DEFAULT_BASE_URL,
+        auth_scheme: str = "Token",
+        provider_id: str | None = None,
+        start_date: str | None = None,
+        grouped_columns: list[str] | None = None,
+        overlap_seconds: int = DEFAULT_OVERLAP_SECONDS,
+        lag_seconds: int = DEFAULT_LAG_SECONDS,
+        max_requests_per_second: float | None = DEFAULT_MAX_REQUESTS_PER_SECOND,
+        rate_limit_window_seconds: float = DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
+        max_parallel_requests: int = DEFAULT_MAX_PARALLEL_REQUESTS,
+        loader_file_format: str = DEFAULT_LOADER_FILE_FORMAT,
+        backfill: tuple[date, date] | None = None,
+        months: list[date] | None = None,
+    ) -> list[DltResource]:
+        """TeamUp's invoice reports as four tables, each run exact (docs/exactness.md).
 
-    return [grouped_batches, *_tables(grouped_batches, TableRecords(settings), file_format)]
+        Args:
+            api_token: the TeamUp API token (a secret; never logged).
+            base_url: the API root, https://goteamup.com/api/v2 unless testing.
+            auth_scheme: "Token" (TeamUp's own) or "Bearer".
+            provider_id: one id, or several comma-separated, each loaded with its rows tagged.
+            start_date: the earliest due date loaded (YYYY-MM-DD); none: the whole history.
+            grouped_columns: the grouped report's attribute columns; every documented one by
+                default. (Not `columns`: dlt would also read a bare COLUMNS, the terminal width.)
+            overlap_seconds, lag_seconds: the incremental window's margins (see settings.py).
+            max_requests_per_second, rate_limit_window_seconds: the client-side rate limit, at
+                most rate x window requests in any window, shared by every request of the run
+                (retries and all providers included); 0 or None: no limit. Unused when the
+                source is bound to a gate.
+            max_parallel_requests: queries (months, partition fetches) asked at once.
+            loader_file_format: dlt's file format for the tables' load jobs (see settings.py).
+            backfill: (first, last) due dates: replace those months, leave the watermark.
+            months: these due months replaced whole, the watermark left (the audit's
+                re-fetch); like `backfill`, for months that need not be consecutive.
+        """
+        # Each setting checked before anything is extracted: a package dlt cannot write, say,
+        # stays pending and fails every later run until it is dropped.
+        settings = options.run_settings(grouped_columns, start_date, overlap_seconds, lag_seconds)
+        providers = parse_provider_ids(provider_id)
+        api_token = options.api_token(api_token)
+        base_url, auth_scheme = options.client_settings(base_url, auth_scheme)
+        max_parallel_requests = options.parallel_requests(max_parallel_requests)
+        file_format = options.loader_file_format(loader_file_format) or DEFAULT_LOADER_FILE_FORMAT
+        limit = options.rate_limit(max_requests_per_second, rate_limit_window_seconds)
+        run_stats = stats if stats is not None else RunStats()
+        run_gate = gate or make_gate(*limit)
+        known: Warehouse = warehouse or EmptyWarehouse()
+
+        # A closure, not resource arguments: dlt would try to inject those from config, token too.
+        @dlt.resource(selected=False)
+        def report_batches() -> Iterator[ReportBatch]:
+            """Both reports' batches, in order; each table's transformer takes its own kind."""
+            state, progress = dlt.current.source_state(), Progress()
+            if run_stats.providers_expected:
+                progress.expect("providers", run_stats.providers_expected)
+                progress.done("providers", run_stats.providers_done)
+            try:
+                fixed = plan_fixed(backfill, months)  # None: an incremental run, per provider
+                for pid in providers:
+                    client = ReportClient(
+                        base_url, api_token, auth_scheme, pid, run_gate, max_parallel_requests
+                    )
+                    run = ProviderRun(client, pid, known, settings, run_stats, progress)
+                    yield from run.batches(state, fixed)
+            finally:
+                known.close()
+
+        return [report_batches, *_tables(report_batches, TableRecords(settings), file_format)]
+
+    return teamup_source
+
+
+# Unbound (settings and token from .dlt/ or the environment): a first load, with its own counts
+# and rate limit.
+teamup_source = bind_source()
 
 
 @dataclass(frozen=True)
@@ -196,7 +208,7 @@ class ProviderRun:
             InvoiceReport(client, provider, settings.start_date),
         )
 
-    def batches(self, state: Any, fixed: ProviderPlan | None) -> Iterator[Batch | InvoiceBatch]:
+    def batches(self, state: Any, fixed: ProviderPlan | None) -> Iterator[ReportBatch]:
         """`fixed`: months to replace whole (a backfill, an audit); None: an incremental run."""
         before = self.stats.requests
         try:
@@ -208,11 +220,11 @@ class ProviderRun:
             self.stats.planned(self.provider, plan)
             for batch in stream(plan, self.reports, self.known, self.progress):
                 self.progress.requests(before + self.client.requests_made)
-                rows = batch.rows if isinstance(batch, Batch) else batch.records
+                rows = batch.rows if isinstance(batch, GroupedBatch) else batch.records
                 self.progress.done("rows", len(rows))
                 self.stats.unforeseen.update(
                     in_headers(batch.column_headers)
-                    if isinstance(batch, Batch)
+                    if isinstance(batch, GroupedBatch)
                     else in_invoices(batch.records)
                 )
                 yield batch
@@ -249,15 +261,15 @@ def _tables(batches: DltResource, records: TableRecords, file_format: str) -> li
         schema_contract=TYPES_FROZEN,
         **merge,
     )
-    def invoices_grouped(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
+    def invoices_grouped(batch: ReportBatch) -> Iterator[list[dict[str, Any]]]:
         yield records.invoices_grouped(batch)
 
     @dlt.transformer(primary_key=("provider_id", "id"), columns=CUSTOMER_HINTS, **merge)
-    def customers(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
+    def customers(batch: ReportBatch) -> Iterator[list[dict[str, Any]]]:
         yield records.customers(batch)
 
     @dlt.transformer(primary_key="key", **merge)
-    def report_columns(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
+    def report_columns(batch: ReportBatch) -> Iterator[list[dict[str, Any]]]:
         yield records.report_columns(batch)
 
     @dlt.transformer(
@@ -266,7 +278,7 @@ def _tables(batches: DltResource, records: TableRecords, file_format: str) -> li
         schema_contract=TYPES_FROZEN,
         **merge,
     )
-    def invoices(batch: Batch | InvoiceBatch) -> Iterator[list[dict[str, Any]]]:
+    def invoices(batch: ReportBatch) -> Iterator[list[dict[str, Any]]]:
         yield records.invoices(batch)
 
     return [invoices_grouped, customers, report_columns, invoices]
@@ -276,6 +288,7 @@ __all__ = [
     "TABLES",
     "Franchise",
     "RunStats",
+    "bind_source",
     "existing_tables",
     "franchise",
     "parse_provider_ids",

@@ -90,10 +90,8 @@ COLUMN_ALIASES = {
 DEFAULT_OVERLAP_SECONDS = 600
 DEFAULT_LAG_SECONDS = 0
 
-# TeamUp allows 250 requests per minute per caller, the token's user
-# (docs.goteamup.com/api-reference/rate-limits). The client keeps to at most rate x window
-# requests in any window: 240 a minute, bursts allowed within it. A window of 1 spreads them
-# evenly (4 a second), should TeamUp also throttle bursts.
+# The client-side rate limit: at most rate x window requests in any window, 240 a minute under
+# TeamUp's 250 (why: docs/configuration.md, "The rate limit").
 DEFAULT_MAX_REQUESTS_PER_SECOND = 4.0
 DEFAULT_RATE_LIMIT_WINDOW_SECONDS = 60.0
 # Queries asked at once (months of a full load or backfill, partition fetches, listings):

@@ -76,3 +76,21 @@ def test_the_exactness_core_imports_no_http_sql_or_dlt(path):
         and imported != "__future__"
     }
     assert foreign == set()
+
+
+# The source's packages, lowest first: each imports only those before it (and the modules at
+# the source's top), so the records of a batch never reach back into the refresh that made it.
+SOURCE = "sources.teamup"
+SOURCE_LAYERS = ("exactness", "api", "records", "refresh")
+
+
+@pytest.mark.parametrize("layer", SOURCE_LAYERS)
+def test_the_source_s_packages_import_only_those_below_them(layer):
+    above = SOURCE_LAYERS[SOURCE_LAYERS.index(layer) + 1 :]
+    upward = {
+        f"{module_name(path)} imports {imported}"
+        for path in sorted((ROOT / "sources" / "teamup" / layer).glob("*.py"))
+        for imported in imports_of(path)
+        if any(imported.startswith(f"{SOURCE}.{higher}") for higher in above)
+    }
+    assert not upward, "; ".join(sorted(upward))

@@ -124,9 +124,6 @@ class RequestGate:
         self._blind = 0  # 429s in a row without a Retry-After
         self._changed = threading.Condition()
 
-    def __deepcopy__(self, memo: dict) -> RequestGate:
-        return self  # dlt deep-copies source arguments; a run's providers share this one
-
     def enter(self) -> float:
         """Block until the pause is over and the rate limit has room, then take a slot."""
         self._wait_for_pause()

@@ -6,8 +6,8 @@ from typing import Any
 
 from ..exceptions import MalformedResponseError
 from ..options import RunSettings
-from ..refresh.batches import Batch, InvoiceBatch
 from ..settings import PARTITION_MONTH_COLUMNS
+from .batches import GroupedBatch, InvoiceBatch, ReportBatch
 from .grouped import (
     as_extract_values,
     customer_details,
@@ -29,9 +29,9 @@ class TableRecords:
         self._headers: Records = []
         self._grouped_columns = tuple(dict.fromkeys([*PARTITION_MONTH_COLUMNS, *settings.columns]))
 
-    def invoices_grouped(self, batch: Batch | InvoiceBatch) -> Records:
+    def invoices_grouped(self, batch: ReportBatch) -> Records:
         """A tombstone per replaced partition (deleted first), then the partitions' groups."""
-        if not isinstance(batch, Batch):
+        if not isinstance(batch, GroupedBatch):
             return []
         # The due month's columns are always asked for (the refresh unit needs them): stored
         # whatever the configured list says, as docs/tables.md promises.
@@ -46,10 +46,10 @@ class TableRecords:
             raise error.at(batch.request) from None
         return records
 
-    def customers(self, batch: Batch | InvoiceBatch) -> Records:
+    def customers(self, batch: ReportBatch) -> Records:
         """A customer comes with each of its groups (17 times a customer in the bench's full
         load): it is written once a run, and again only if its name or email changed since."""
-        if not isinstance(batch, Batch):
+        if not isinstance(batch, GroupedBatch):
             return []
         fresh = {}
         for row in batch.rows:
@@ -61,9 +61,9 @@ class TableRecords:
                     fresh[record["id"]] = record
         return list(fresh.values())
 
-    def report_columns(self, batch: Batch | InvoiceBatch) -> Records:
+    def report_columns(self, batch: ReportBatch) -> Records:
         """The column headers, when they differ from the last written (every page has them)."""
-        if not isinstance(batch, Batch):
+        if not isinstance(batch, GroupedBatch):
             return []
         records = report_column_records(batch.column_headers)
         if not records or records == self._headers:
@@ -71,7 +71,7 @@ class TableRecords:
         self._headers = records
         return records
 
-    def invoices(self, batch: Batch | InvoiceBatch) -> Records:
+    def invoices(self, batch: ReportBatch) -> Records:
         """Tombstones for the deleted ids, then the records (dlt's merge deletes first)."""
         if not isinstance(batch, InvoiceBatch):
             return []

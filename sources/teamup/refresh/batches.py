@@ -1,56 +1,35 @@
-"""What a run hands the tables: grouped rows with the partitions they replace, invoice changes."""
+"""The grouped batches a refresh fetched, reduced to what it decides on: partitions, counts."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from ..exactness.partitions import Partition, customer_of_key
+from ..records.batches import GroupedBatch
 from ..records.grouped import row_count, row_customer, row_month
 
 
-@dataclass(frozen=True)
-class Batch:
-    """Grouped rows to load for one provider, and the partitions they replace."""
-
-    provider_id: int
-    rows: list[dict[str, Any]]
-    replaced: dict[str, date]  # partition_key -> due month, each deleted before the insert
-    column_headers: list[dict[str, Any]] = field(default_factory=list)
-    request: str = ""  # the query that fetched the rows, named when one turns out malformed
-
-
-@dataclass(frozen=True)
-class InvoiceBatch:
-    """Invoice records to upsert and invoice ids to delete, for one provider."""
-
-    provider_id: int
-    records: list[dict[str, Any]]
-    deleted_ids: list[int] = field(default_factory=list)
-
-
-def partitions_of(batches: Iterable[Batch]) -> frozenset[Partition]:
+def partitions_of(batches: Iterable[GroupedBatch]) -> frozenset[Partition]:
     return frozenset(
         (customer_of_key(key), month) for b in batches for key, month in b.replaced.items()
     )
 
 
-def without_months(batch: Batch, months: Collection[date]) -> Batch:
+def without_months(batch: GroupedBatch, months: Collection[date]) -> GroupedBatch:
     """The batch less the months refreshed whole (their own batches replace them)."""
     if not set(months) & set(batch.replaced.values()):
         return batch
     rows = [row for row in batch.rows if row_month(row) not in months]
     replaced = {key: month for key, month in batch.replaced.items() if month not in months}
-    return Batch(batch.provider_id, rows, replaced, batch.column_headers, batch.request)
+    return GroupedBatch(batch.provider_id, rows, replaced, batch.column_headers, batch.request)
 
 
 # The rows reduced to the plain counts the exactness core decides on.
 
 
-def cell_counts(batches: Iterable[Batch]) -> Counter:
+def cell_counts(batches: Iterable[GroupedBatch]) -> Counter:
     """Invoices per (due month, status) of the batches' rows."""
     counts: Counter = Counter()
     for batch in batches:
@@ -59,7 +38,7 @@ def cell_counts(batches: Iterable[Batch]) -> Counter:
     return counts
 
 
-def customer_cell_counts(batches: Iterable[Batch]) -> Counter:
+def customer_cell_counts(batches: Iterable[GroupedBatch]) -> Counter:
     """Invoices per (customer, due month, status) of the batches' rows."""
     counts: Counter = Counter()
     for batch in batches:
@@ -68,7 +47,7 @@ def customer_cell_counts(batches: Iterable[Batch]) -> Counter:
     return counts
 
 
-def partition_counts(batches: Iterable[Batch]) -> Counter:
+def partition_counts(batches: Iterable[GroupedBatch]) -> Counter:
     """Invoices per replaced partition, as the API counts them now (0 for an emptied one)."""
     counts: Counter = Counter()
     for batch in batches:

@@ -19,7 +19,8 @@ from ..exactness.partitions import (
 )
 from ..exactness.window import Windows
 from ..options import RunSettings
-from .batches import Batch, cell_counts, old_cell_counts, partition_counts, partitions_of
+from ..records.batches import GroupedBatch
+from .batches import cell_counts, old_cell_counts, partition_counts, partitions_of
 from .reports import GroupedReport
 from .warehouse import ProviderWarehouse
 
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 class GroupedPlan:
     """What a run replaces in invoices_grouped, and what the invoice-level refresh follows."""
 
-    batches: tuple[Batch, ...] = ()  # fetched partitions, months refreshed whole left out
+    batches: tuple[GroupedBatch, ...] = ()  # fetched partitions, months refreshed whole left out
     whole_months: frozenset[date] = frozenset()
     lost: Mapping[date, set[int]] = field(default_factory=dict)  # partitions that lost some
     # The API's invoices in each partition refreshed one by one (customers only): the
@@ -93,7 +94,7 @@ def plan_fetches(
 def off_checksum(
     known: ProviderWarehouse,
     api_counts: Mapping[Cell, int],
-    fetched: Sequence[Batch],
+    fetched: Sequence[GroupedBatch],
     settled_months: Collection[date],
 ) -> set[Cell]:
     """Steps 7 and 9: the cells the fetched partitions would leave off the checksum."""
@@ -109,5 +110,5 @@ def off_checksum(
     )
 
 
-def refreshed_counts(batches: Sequence[Batch], settings: RunSettings) -> Counter:
+def refreshed_counts(batches: Sequence[GroupedBatch], settings: RunSettings) -> Counter:
     return partition_counts(batches) if settings.by_customer else Counter()

@@ -18,7 +18,7 @@ from ..exactness.invoice_ids import (
     partitions_to_check,
 )
 from ..exactness.partitions import places, short_partitions
-from .batches import InvoiceBatch
+from ..records.batches import InvoiceBatch
 from .grouped import GroupedPlan
 from .reports import InvoiceReport
 from .warehouse import ProviderWarehouse

@@ -23,7 +23,8 @@ from ..exactness.cells import (
 from ..exactness.checksum import Cell, months_of
 from ..exactness.partitions import Place, merged
 from ..options import RunSettings
-from .batches import Batch, customer_cell_counts, partitions_of
+from ..records.batches import GroupedBatch
+from .batches import customer_cell_counts, partitions_of
 from .reports import GroupedReport
 from .warehouse import ProviderWarehouse
 
@@ -44,7 +45,7 @@ def locate_lost(
     known: ProviderWarehouse,
     settings: RunSettings,
     off: Collection[Cell],
-    fetched: Sequence[Batch],
+    fetched: Sequence[GroupedBatch],
     changed: Mapping[int, Place] | None,
     api_counts: Mapping[Cell, int],
 ) -> Located:

@@ -11,9 +11,10 @@ from ..exactness.checksum import Cell, Checksum, comparable_counts, months_of
 from ..exactness.partitions import months_between, places
 from ..exactness.window import Windows, run_windows
 from ..options import RunSettings
+from ..records.batches import ReportBatch
 from ..state import Watermarks
 from . import grouped, invoices
-from .batches import Batch, InvoiceBatch, partitions_of, without_months
+from .batches import partitions_of, without_months
 from .locate import locate_lost
 from .progress import Progress
 from .reports import GroupedReport, InvoiceReport
@@ -89,6 +90,18 @@ def _refresh_grouped(
     return grouped.GroupedPlan(batches, whole, lost.partitions, refreshed, lost.requests)
 
 
+def plan_fixed(
+    backfill: tuple[date, date] | None, months: Iterable[date] | None
+) -> ProviderPlan | None:
+    """Months replaced whole, the watermark left: the audit's (the more specific), a
+    backfill's, or None: an incremental run, planned per provider."""
+    if months is not None:
+        return plan_months(months)
+    if backfill:
+        return plan_backfill(*backfill)
+    return None
+
+
 def plan_backfill(first: date, last: date) -> ProviderPlan:
     """Every due month from first's to last's, replaced whole in both tables."""
     return plan_months(months_between(first, last))
@@ -105,7 +118,7 @@ def plan_months(months: Iterable[date]) -> ProviderPlan:
 
 def stream(
     plan: ProviderPlan, reports: Reports, known: ProviderWarehouse, progress: Progress
-) -> Iterator[Batch | InvoiceBatch]:
+) -> Iterator[ReportBatch]:
     """Step 11: the plan's batches in order, whole months fetched as they are yielded."""
     yield from plan.grouped.batches
     months = plan.grouped.whole_months

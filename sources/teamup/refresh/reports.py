@@ -18,6 +18,7 @@ from ..exactness.partitions import month_bounds, partition_key
 from ..exactness.window import Window
 from ..exceptions import MalformedResponseError
 from ..options import RunSettings
+from ..records.batches import GroupedBatch
 from ..records.grouped import row_count, row_customer, row_month
 from ..records.invoices import MONEY_COLUMNS, invoice_record
 from ..settings import (
@@ -26,7 +27,6 @@ from ..settings import (
     INVOICES_ENDPOINT,
     PARTITION_MONTH_COLUMNS,
 )
-from .batches import Batch
 
 logger = logging.getLogger(__name__)
 
@@ -141,11 +141,11 @@ class GroupedReport:
             changed.setdefault(row_month(row), set()).add(who)
         return changed
 
-    def partitions(self, fetches: Sequence[PartitionFetch]) -> list[Batch]:
+    def partitions(self, fetches: Sequence[PartitionFetch]) -> list[GroupedBatch]:
         """The planned partition fetches, asked at once, each a batch that replaces them."""
         return list(ordered_map(self._partition_batch, fetches, self.client.max_parallel))
 
-    def _partition_batch(self, fetch: PartitionFetch) -> Batch:
+    def _partition_batch(self, fetch: PartitionFetch) -> GroupedBatch:
         result = self._data(
             **_due_filters(fetch.first_month, fetch.last_month, self.settings.start_date),
             customers=list(fetch.customers),  # repeated keys: OpenAPI's default for integer[]
@@ -155,7 +155,7 @@ class GroupedReport:
             partition_key(self.provider_id, month, customer): month
             for customer, month in fetch.partitions
         }
-        return Batch(self.provider_id, rows, replaced, result.column_headers, result.request)
+        return GroupedBatch(self.provider_id, rows, replaced, result.column_headers, result.request)
 
     def months(self, months: Iterable[date]) -> Iterator[QueryResult]:
         """Each month's rows whole, `max_parallel` months at a time, in order."""

@@ -26,9 +26,6 @@ class RunStats:
     # What the run's records held that the API docs do not describe (records/unforeseen.py)
     unforeseen: Counter = field(default_factory=Counter)
 
-    def __deepcopy__(self, memo: dict) -> RunStats:
-        return self  # dlt deep-copies source arguments; this one is shared with the caller
-
     def planned(self, provider: int, plan: ProviderPlan) -> None:
         self.search_requests += plan.grouped.search_requests
         self.months_refreshed += len(plan.grouped.whole_months)

@@ -7,8 +7,8 @@ from datetime import date
 
 from ..exactness.checksum import Cell, checksum_months
 from ..exactness.fetch_plan import pages
+from ..records.batches import GroupedBatch, InvoiceBatch
 from ..settings import ROWS_IN_MEMORY
-from .batches import Batch, InvoiceBatch
 from .progress import Progress
 from .reports import GroupedReport, InvoiceReport
 from .warehouse import ProviderWarehouse
@@ -20,7 +20,7 @@ def grouped_months(
     months: Collection[date],
     api_counts: Mapping[Cell, int] | None,
     progress: Progress,
-) -> Iterator[Batch]:
+) -> Iterator[GroupedBatch]:
     """Each month whole: its old partitions replaced by what the API has now.
 
     Without a checksum (a backfill) every month is asked; with one, only those with
@@ -37,14 +37,14 @@ def grouped_months(
     fetched = report.months(asked)
     for month in sorted(months):
         if month not in expected:  # no invoices now: its old partitions just go
-            yield Batch(provider, [], replaced[month])
+            yield GroupedBatch(provider, [], replaced[month])
         else:
             result = next(fetched)
             # In batches of bounded size: the first replaces the month's partitions, the
             # others add rows (one load: dlt deletes before it inserts any of them).
             for n, rows in enumerate(result.rows.batches(ROWS_IN_MEMORY)):
                 old = replaced[month] if n == 0 else {}
-                yield Batch(provider, rows, old, result.column_headers, result.request)
+                yield GroupedBatch(provider, rows, old, result.column_headers, result.request)
             result.rows.close()
             progress.expect("pages", result.pages - expected[month], label="grouped")
             progress.done("pages", result.pages, label="grouped")

@@ -17,7 +17,7 @@ from dlt.common.storages import LoadStorage, PackageStorage
 from dlt.extract import DltSource
 
 from pipelines import runs
-from sources.teamup import teamup_source
+from sources.teamup import bind_source
 from sources.teamup.refresh.sql_warehouse import SqlWarehouse
 
 
@@ -53,13 +53,13 @@ def die_mid_extract(source: DltSource, working_dir: Path) -> None:
             die()
         return batch
 
-    # the grouped batches, which every table's records come from
-    source.resources["grouped_batches"].add_map(passing)
+    # the reports' batches, which every table's records come from
+    source.resources["report_batches"].add_map(passing)
 
 
 def run(point: str) -> None:
     pipeline = runs.make_pipeline()
-    source = teamup_source(warehouse=SqlWarehouse(pipeline.sql_client))
+    source = bind_source(SqlWarehouse(pipeline.sql_client))()
     if point == "mid-extract":
         # Items are written to files in hundreds (the shipped [data_writer] writes them in
         # thousands, on loads a hundred times this one): files are on disk mid-extract.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sources.teamup.options import RunSettings
+from sources.teamup.records.batches import GroupedBatch, InvoiceBatch
 from sources.teamup.records.tables import TableRecords
-from sources.teamup.refresh.batches import Batch, InvoiceBatch
 
 NOVEMBER = date(2026, 11, 1)
 SETTINGS = RunSettings(("status", "customer"), None, timedelta(0), timedelta(0))
@@ -23,8 +23,8 @@ def row(customer: int, status: str, count: int, name: str = "Zoë", email: str =
     }
 
 
-def batch(*rows, replaced=None, headers=HEADERS) -> Batch:
-    return Batch(7, list(rows), replaced or {}, headers)
+def batch(*rows, replaced=None, headers=HEADERS) -> GroupedBatch:
+    return GroupedBatch(7, list(rows), replaced or {}, headers)
 
 
 def test_a_partition_is_deleted_before_its_groups_are_written():
