@@ -17,17 +17,7 @@ from .charts import build_charts
 from .figures import mark_to_date, month_label
 from .html import Part, render_page
 from .members import member_charts, receivables_chart
-from .reader import (
-    COLLECTION,
-    LOAD_FIRST,
-    MARTS,
-    MEMBER_VIEWS,
-    MRR,
-    PAID_BY_TYPE,
-    RECEIVABLES,
-    REVENUE,
-    STATUSES,
-)
+from .reader import LOAD_FIRST, MARTS
 
 logger = logging.getLogger(__name__)
 
@@ -76,29 +66,13 @@ def write_report(
     target = Path(path)
     settings = settings or configured(EtlSettings)
     with reader.connect(None if database is None else Path(database), settings) as (con, source):
-        found = reader.check_views(con, source)
-        window = reader.window(con, months, source)
-        bounds = [window[0], window[-1]]
-        rows = {
-            "revenue": reader.rows(con, REVENUE, bounds),
-            "paid_by_type": reader.rows(con, PAID_BY_TYPE, bounds),
-            "statuses": reader.rows(con, STATUSES, bounds),
-            "collection": reader.rows(con, COLLECTION, bounds),
-        }
-        # from the month before the window: the first month's churn rate is over its members
-        mrr = reader.optional(
-            con, found, MEMBER_VIEWS[0], MRR, [reader.add_months(window[0], -1), window[-1]]
-        )
-        owed = reader.optional(con, found, MEMBER_VIEWS[1], RECEIVABLES, [])
-        providers = sorted(
-            {row[1] for listed in (*rows.values(), mrr or []) for row in listed}
-            | {row[0] for row in owed or []}
-        )
-        facts = reader.facts(con, window, providers)
+        marts = reader.read_marts(con, months, source)
+        facts = reader.facts(con, marts.window, marts.providers)
         today = today or reader.today(con)
+    window = marts.window
     parts = [
-        Part("Revenue", build_charts(window, **rows, providers=providers)),
-        _members_part(window, mrr, owed, providers),
+        Part("Revenue", build_charts(window, **marts.revenue, providers=marts.providers)),
+        _members_part(marts),
     ]
     parts = [replace(p, charts=[mark_to_date(c, today) for c in p.charts]) for p in parts]
     label = Path(database).name if database is not None else source
@@ -112,26 +86,24 @@ def write_report(
     )
     _write_atomically(target, page)
     count = sum(len(part.charts) for part in parts)
-    left_out = tuple(name for name in MEMBER_VIEWS if name not in found)
-    summary = ReportSummary(target, count, window[0], window[-1], left_out)
-    if left_out:
-        logger.warning("%s has no %s: the report leaves them out", source, ", ".join(left_out))
+    summary = ReportSummary(target, count, window[0], window[-1], marts.left_out)
+    if marts.left_out:
+        logger.warning(
+            "%s has no %s: the report leaves them out", source, ", ".join(marts.left_out)
+        )
     logger.info("%s", summary.line())
     return summary
 
 
-def _members_part(
-    window: list[date], mrr: list[tuple] | None, owed: list[tuple] | None, providers: list[int]
-) -> Part:
+def _members_part(marts: reader.Marts) -> Part:
     """The members section, or what of it the warehouse has, with a notice naming the rest."""
-    charts = [] if mrr is None else member_charts(window, mrr, providers)
-    if owed is not None:
-        charts.append(receivables_chart(owed, providers))
-    missing = [name for name, rows in zip(MEMBER_VIEWS, (mrr, owed), strict=True) if rows is None]
+    charts = [] if marts.mrr is None else member_charts(marts.window, marts.mrr, marts.providers)
+    if marts.owed is not None:
+        charts.append(receivables_chart(marts.owed, marts.providers))
+    missing = [f"{MARTS}.{name}" for name in marts.left_out]
     notice = (
-        f"This warehouse has no {', '.join(f'{MARTS}.{name}' for name in missing)}: it was "
-        f"built by an older teamup-etl. The next `teamup-etl load` builds "
-        f"{'it' if len(missing) == 1 else 'them'}."
+        f"This warehouse has no {', '.join(missing)}: it was built by an older teamup-etl. "
+        f"The next `teamup-etl load` builds {'it' if len(missing) == 1 else 'them'}."
         if missing
         else ""
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -112,11 +113,43 @@ def check_views(con: Any, source: str) -> set[str]:
     return found
 
 
-def optional(
-    con: Any, found: set[str], view: str, sql: str, bounds: list[date]
-) -> list[tuple] | None:
-    """The rows of a members view, or None where the warehouse does not have it."""
-    return rows(con, sql, bounds) if view in found else None
+@dataclass(frozen=True)
+class Marts:
+    """The report's rows as read: the months shown and what each chart plots."""
+
+    window: list[date]
+    revenue: dict[str, list[tuple]]  # build_charts' rows, by its argument names
+    mrr: list[tuple] | None  # from the month before the window; None: the view is missing
+    owed: list[tuple] | None  # receivables; None: the view is missing
+    providers: list[int]
+
+    @property
+    def left_out(self) -> tuple[str, ...]:
+        """The members section's views this warehouse lacks."""
+        read = (self.mrr, self.owed)
+        return tuple(name for name, rows in zip(MEMBER_VIEWS, read, strict=True) if rows is None)
+
+
+def read_marts(con: Any, months: int, source: str) -> Marts:
+    """Every chart's rows over the last `months` months; WarehouseError without the views the
+    report cannot do without."""
+    found = check_views(con, source)
+    shown = window(con, months, source)
+    bounds = [shown[0], shown[-1]]
+    revenue = {
+        "revenue": rows(con, REVENUE, bounds),
+        "paid_by_type": rows(con, PAID_BY_TYPE, bounds),
+        "statuses": rows(con, STATUSES, bounds),
+        "collection": rows(con, COLLECTION, bounds),
+    }
+    # from the month before the window: the first month's churn rate is over its members
+    mrr = (
+        rows(con, MRR, [add_months(shown[0], -1), shown[-1]]) if MEMBER_VIEWS[0] in found else None
+    )
+    owed = rows(con, RECEIVABLES, []) if MEMBER_VIEWS[1] in found else None
+    providers = {row[1] for listed in (*revenue.values(), mrr or []) for row in listed}
+    providers |= {row[0] for row in owed or []}
+    return Marts(shown, revenue, mrr, owed, sorted(providers))
 
 
 def window(con: Any, months: int, source: str) -> list[date]:
