@@ -67,7 +67,9 @@ def member_charts(
     return [
         mrr_chart(months, grid, keys, providers),
         *(
-            movements_chart(months, grid, currency, providers, n)
+            movements_chart(
+                months, grid, currency, [p for p, c in keys if c == currency], providers, n
+            )
             for n, currency in enumerate(currencies)
         ),
         members_chart(months, grid, keys, providers),
@@ -99,10 +101,14 @@ def mrr_chart(
 
 
 def movements_chart(
-    months: Sequence[date], grid: Grid, currency: str, providers: Sequence[int], index: int
+    months: Sequence[date],
+    grid: Grid,
+    currency: str,
+    owners: list[int],
+    providers: Sequence[int],
+    index: int,
 ) -> Chart:
-    """Gains stacked up, losses down, over every provider billing in this currency."""
-    owners = sorted({p for _, p, c in grid if c == currency})
+    """Gains stacked up, losses down, over the providers billing in this currency (owners)."""
 
     def total(m: date, column: str, among: Sequence[int]) -> Decimal:
         return sum((getattr(_at(grid, m, p, currency), column) for p in among), ZERO)
