@@ -9,8 +9,9 @@ select
     purchase_type,
     payment_processor,
     is_credit_note,
-    -- ISO 4217 codes are upper case; the API writes them lower ('gbp')
-    upper(currency) as currency,
+    -- ISO 4217 codes are upper case; the API writes them lower ('gbp'). Cast back to
+    -- VARCHAR: PostgreSQL's upper() returns TEXT, and the column's type is a contract.
+    cast(upper(currency) as varchar) as currency,
     due_date,
     due_month,
     confirmed_at,
