@@ -198,3 +198,13 @@ def test_providers_sharing_a_currency_add_up_in_its_movements_chart():
         ["2026-06", "2", "GBP", "1", "0", "0.0%"],
     ]
     assert charts["mrr"].table.rows[0][-1] == "-34.50"  # 45.50 - 80.00
+
+
+def test_the_members_section_reads_postgres(make_harness, tmp_path):
+    harness = make_harness("postgres", invoices=400)
+    harness.load()
+    target = tmp_path / "report.html"
+    summary = write_report(None, target, months=12, today=TODAY)
+    assert summary.left_out == ()
+    expected = Expected(harness.sandbox.invoices(), {1: 0})
+    check_members(read_page(target), expected, window(expected, 12), [0])
