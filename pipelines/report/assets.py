@@ -11,6 +11,9 @@ body { margin: 0; background: #f4f6f8; color: var(--ink);
 main { max-width: 1080px; margin: 0 auto; padding: 28px 24px 40px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 18px; margin: 0 0 2px; }
+h2.part { font-size: 21px; margin: 34px 0 0; }
+.notice { background: #fff8e1; border: 1px solid #ffe082; border-radius: 6px; padding: 10px 14px;
+  margin: 12px 0 0; max-width: 80ch; }
 .facts { color: var(--muted); margin: 0; }
 section { background: #fff; border: 1px solid var(--rule); border-radius: 8px;
   padding: 18px 24px 20px; margin-top: 22px; }
@@ -24,6 +27,8 @@ section { background: #fff; border: 1px solid var(--rule); border-radius: 8px;
 .chart .grid { stroke: var(--rule); }
 .chart .zero { stroke: #9aa5b1; }
 .chart [data-mark]:hover { opacity: 0.7; }
+.chart rect.to-date { fill: #eef1f4; }
+.chart text.to-date { font-style: italic; }
 .table-wrap { overflow: auto; max-height: 19em; margin-top: 12px;
   border: 1px solid var(--rule); border-radius: 4px; }
 table { border-collapse: collapse; width: 100%; font-size: 12.5px;
@@ -85,7 +90,8 @@ SCRIPT = """
       });
       hi = Math.max(hi, up); lo = Math.min(lo, down);
     });
-    return [lo, chart.unit === "percent" ? Math.max(hi, 100) : hi];
+    // a share past one half is read against the whole; a small one (churn) keeps its scale
+    return [lo, chart.unit === "percent" && hi > 50 ? Math.max(hi, 100) : hi];
   }
 
   function axes(svg, chart, t, x, y, band) {
@@ -97,6 +103,10 @@ SCRIPT = """
       add(g, "text", {x: LEFT - 8, y: y(v) + 4, "text-anchor": "end"}, tickLabel(v, chart.unit));
     });
     chart.months.forEach(function (m, i) {
+      if (chart.axis === "category") {
+        add(g, "text", {x: x(i), y: H - BOTTOM + 16, "text-anchor": "middle"}, m);
+        return;
+      }
       var year = m.slice(0, 4);
       years[year] = [year in years ? years[year][0] : i, i];
       if (i > 0 && m.slice(5, 7) === "01") {
@@ -116,43 +126,71 @@ SCRIPT = """
     });
   }
   function bars(svg, chart, x, y, band) {
-    var g = add(svg, "g", {"class": "marks"}), width = r2(band * 0.72), count = 0;
-    chart.months.forEach(function (m, i) {
-      var base = 0;
-      chart.series.forEach(function (s) {
+    // stacks grow away from zero (gains up, losses down); groups stand side by side
+    var g = add(svg, "g", {"class": "marks"}), group = chart.kind === "group", count = 0;
+    var width = r2(band * 0.72 / (group ? Math.max(chart.series.length, 1) : 1));
+    chart.months.forEach(function (_, i) {
+      var up = 0, down = 0;
+      chart.series.forEach(function (s, k) {
         var v = s.values[i];
-        if (v === null || v <= 0) { return; }
-        var bar = add(g, "rect", {x: r2(x(i) - width / 2), y: y(base + v), width: width,
-          height: r2(y(base) - y(base + v)), fill: s.color, "data-mark": chart.key});
-        add(bar, "title", {}, m + " · " + s.name + ": " + s.labels[i]);
-        base += v;
+        if (v === null || v === 0) { return; }
+        var from = group ? 0 : v > 0 ? up : down, to = from + v;
+        if (!group && v > 0) { up = to; } else if (!group) { down = to; }
+        var attrs = {x: r2(x(i) - band * 0.36 + (group ? k * width : 0)),
+          y: y(Math.max(from, to)), width: width, height: r2(Math.abs(y(from) - y(to))),
+          fill: s.color, "data-mark": chart.key};
+        if (i === chart.toDate) {  // month to date: pale, outlined in dashes
+          attrs["fill-opacity"] = 0.4; attrs.stroke = s.color; attrs["stroke-dasharray"] = "3 2";
+        }
+        var bar = add(g, "rect", attrs);
+        add(bar, "title", {}, label(chart, i) + " · " + s.name + ": " + s.labels[i]);
         count++;
       });
     });
     return count;
   }
   function lines(svg, chart, x, y) {
-    var g = add(svg, "g", {"class": "marks"}), count = 0;
+    var g = add(svg, "g", {"class": "marks"}), count = 0, late = chart.toDate;
     chart.series.forEach(function (s) {
-      var d = "", pen = "M";
+      // the segments reaching the month to date are dashed: its drop is not a collapse
+      var solid = "", dashed = "", pen = "M", prev = null;
       s.values.forEach(function (v, i) {
-        if (v === null) { pen = "M"; return; }
-        d += pen + x(i) + " " + y(v) + " ";
-        pen = "L";
+        if (v === null) { pen = "M"; prev = null; return; }
+        var here = x(i) + " " + y(v);
+        if (prev !== null && (i === late || i - 1 === late)) {
+          dashed += "M" + prev + " L" + here + " ";
+          pen = "M";
+        }
+        if (i !== late) { solid += pen + here + " "; pen = "L"; }
+        prev = here;
       });
-      if (d) {
-        add(g, "path", {d: d.trim(), fill: "none", stroke: s.color, "stroke-width": 2.5,
-          "stroke-linejoin": "round"});
-      }
+      [[solid, ""], [dashed, "5 4"]].forEach(function (part) {
+        if (!part[0]) { return; }
+        var attrs = {d: part[0].trim(), fill: "none", stroke: s.color, "stroke-width": 2.5,
+          "stroke-linejoin": "round"};
+        if (part[1]) { attrs["stroke-dasharray"] = part[1]; }
+        add(g, "path", attrs);
+      });
       s.values.forEach(function (v, i) {
         if (v === null) { return; }
-        var dot = add(g, "circle", {cx: x(i), cy: y(v), r: 3.5, fill: s.color,
-          "data-mark": chart.key});
-        add(dot, "title", {}, chart.months[i] + " · " + s.name + ": " + s.labels[i]);
+        var attrs = {cx: x(i), cy: y(v), r: 3.5, fill: s.color, "data-mark": chart.key};
+        if (i === late) { attrs.fill = "#fff"; attrs.stroke = s.color; attrs["stroke-width"] = 2; }
+        var dot = add(g, "circle", attrs);
+        add(dot, "title", {}, label(chart, i) + " · " + s.name + ": " + s.labels[i]);
         count++;
       });
     });
     return count;
+  }
+  function label(chart, i) { return chart.months[i] + (i === chart.toDate ? " (to date)" : ""); }
+  function toDate(svg, chart, x, band) {
+    var i = chart.toDate;
+    if (i === null || i === undefined) { return; }
+    var g = add(svg, "g", {});
+    add(g, "rect", {x: r2(x(i) - band / 2), y: TOP, width: r2(band), height: H - TOP - BOTTOM,
+      "class": "to-date"});
+    add(g, "text", {x: r2(x(i) + band / 2), y: TOP + 10, "text-anchor": "end",
+      "class": "to-date"}, "to date");
   }
 
   function draw(chart) {
@@ -161,8 +199,9 @@ SCRIPT = """
     var t = ticks(b[0], b[1]), lo = t[0], hi = t[t.length - 1];
     function x(i) { return r2(LEFT + band * (i + 0.5)); }
     function y(v) { return r2(TOP + (hi - v) / (hi - lo) * (H - TOP - BOTTOM)); }
+    toDate(svg, chart, x, band);
     axes(svg, chart, t, x, y, band);
-    var marks = chart.kind === "stack" ? bars(svg, chart, x, y, band) : lines(svg, chart, x, y);
+    var marks = chart.kind === "line" ? lines(svg, chart, x, y) : bars(svg, chart, x, y, band);
     box.setAttribute("data-drawn", String(marks));
   }
 

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from .figures import (
+    PALETTE,
+    ZERO,
+    line_name,
+    money,
+    month_label,
+    percent,
+    provider_cell,
+    provider_column,
+)
 from .html import Chart, Series, Table
 
-ZERO = Decimal("0.00")
-# Okabe-Ito, then darker tones: the colours stay apart for colour-blind readers.
-PALETTE = (
-    "#0072b2",
-    "#e69f00",
-    "#009e73",
-    "#cc79a7",
-    "#56b4e9",
-    "#d55e00",
-    "#7f6d00",
-    "#4d4d4d",
-    "#8c564b",
-    "#17becf",
-)
 # Statuses from settled to not owed, each in a colour that says how it stands.
 STATUS_COLORS = {
     "paid": "#2e7d32",
@@ -69,7 +65,7 @@ def revenue_chart(
         nets = [found.get((m, provider, currency), nothing)[3] for m in months]
         series.append(
             Series(
-                _line_name(provider, currency, providers),
+                line_name(provider, currency, providers),
                 PALETTE[index % len(PALETTE)],
                 [float(net) for net in nets],
                 [f"{money(net)} {currency}" for net in nets],
@@ -78,14 +74,14 @@ def revenue_chart(
     rows_out = [
         [
             month_label(m),
-            *_provider_cell(provider, providers),
+            *provider_cell(provider, providers),
             currency,
             *_figures(found.get((m, provider, currency), nothing)),
         ]
         for m in months
         for provider, currency in keys
     ]
-    columns = ["month", *_provider_column(providers), "currency"]
+    columns = ["month", *provider_column(providers), "currency"]
     return Chart(
         key="revenue",
         title="Net revenue by month",
@@ -164,7 +160,7 @@ def collection_chart(
         figures = [found.get((m, provider, currency), nothing) for m in months]
         series.append(
             Series(
-                _line_name(provider, currency, providers),
+                line_name(provider, currency, providers),
                 PALETTE[index % len(PALETTE)],
                 [None if f[5] is None else 100 * f[5] for f in figures],
                 [percent(f[3], f[2]) for f in figures],
@@ -177,7 +173,7 @@ def collection_chart(
         for m in months
         for provider, currency in keys
     ]
-    columns = ["month", *_provider_column(providers), "currency"]
+    columns = ["month", *provider_column(providers), "currency"]
     return Chart(
         key="collection",
         title="Collection rate by due month",
@@ -212,7 +208,7 @@ def _collection_row(
     billed_n, paid_n, billed, paid, unpaid, _ = figures
     return [
         month_label(month),
-        *_provider_cell(provider, providers),
+        *provider_cell(provider, providers),
         currency,
         f"{billed_n:,}",
         f"{paid_n:,}",
@@ -221,24 +217,6 @@ def _collection_row(
         money(unpaid),
         percent(paid, billed),
     ]
-
-
-# -- formatting: exact, from Decimal --------------------------------------------------------
-
-
-def money(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
-def percent(part: Decimal, whole: Decimal) -> str:
-    """part / whole as a percentage to one decimal, computed in Decimal; a dash for 0 / 0."""
-    if whole == 0:
-        return "—"
-    return f"{(100 * part / whole).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
-
-
-def month_label(month: date) -> str:
-    return f"{month:%Y-%m}"
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -267,12 +245,12 @@ def _stacked(
     for m in months:
         for provider in providers:
             values = [counts.get((m, provider, name), 0) for name in categories]
-            rows.append([month_label(m), *_provider_cell(provider, providers), *_ints(values)])
+            rows.append([month_label(m), *provider_cell(provider, providers), *_ints(values)])
         if len(providers) > 1:
             values = [sum(counts.get((m, p, name), 0) for p in providers) for name in categories]
             strong.add(len(rows))
             rows.append([month_label(m), "all", *_ints(values)])
-    columns = ["month", *_provider_column(providers)]
+    columns = ["month", *provider_column(providers)]
     key, title, note = heading
     return Chart(
         key,
@@ -309,15 +287,3 @@ def _ints(values: list[int]) -> list[str]:
 def _figures(values: tuple[int, Decimal, Decimal, Decimal]) -> list[str]:
     paid, gross, refunds, net = values
     return [f"{paid:,}", money(gross), money(refunds), money(net)]
-
-
-def _line_name(provider: int, currency: str, providers: Sequence[int]) -> str:
-    return currency if len(providers) == 1 else f"provider {provider} · {currency}"
-
-
-def _provider_column(providers: Sequence[int]) -> list[str]:
-    return ["provider"] if len(providers) > 1 else []
-
-
-def _provider_cell(provider: int, providers: Sequence[int]) -> list[str]:
-    return [str(provider)] if len(providers) > 1 else []

@@ -39,16 +39,28 @@ class Chart:
     key: str  # the container's id is chart-<key>; each mark drawn has data-mark="<key>"
     title: str
     note: str
-    kind: Literal["line", "stack"]
+    kind: Literal["line", "stack", "group"]  # group: bars side by side, one per series
     unit: Literal["money", "count", "percent"]
-    months: list[str]  # YYYY-MM, the x axis
+    months: list[str]  # the x axis: YYYY-MM, or the categories' labels when axis is "category"
     series: list[Series]
     table: Table
+    to_date: int | None = None  # the index in months of the current month, drawn as to date
+    axis: Literal["month", "category"] = "month"
 
 
-def render_page(title: str, facts: Sequence[str], charts: Sequence[Chart], footer: str) -> str:
+@dataclass(frozen=True)
+class Part:
+    """A part of the page under its own heading: its charts, or a notice saying why none."""
+
+    heading: str
+    charts: list[Chart]
+    notice: str = ""
+
+
+def render_page(title: str, facts: Sequence[str], parts: Sequence[Part], footer: str) -> str:
     """The whole document: nothing in it is fetched, and only its own script and style run."""
-    sections = "\n".join(_section(chart) for chart in charts)
+    sections = "\n".join(_part(part) for part in parts)
+    charts = [chart for part in parts for chart in part.charts]
     # The policy forbids every fetch, and scripts or styles other than these exact two: a
     # name that slipped through escaping still could not run or load anything.
     policy = (
@@ -80,6 +92,12 @@ every figure is in the tables.</p></noscript>
 </body>
 </html>
 """
+
+
+def _part(part: Part) -> str:
+    notice = f'\n<p class="notice">{escape(part.notice)}</p>' if part.notice else ""
+    charts = "".join(f"\n{_section(chart)}" for chart in part.charts)
+    return f'<h2 class="part">{escape(part.heading)}</h2>{notice}{charts}'
 
 
 def _section(chart: Chart) -> str:
@@ -128,6 +146,8 @@ def _script_json(charts: Sequence[Chart]) -> str:
                 "kind": c.kind,
                 "unit": c.unit,
                 "months": c.months,
+                "toDate": c.to_date,
+                "axis": c.axis,
                 "series": [
                     {
                         "name": s.name,

@@ -1,4 +1,5 @@
-"""Reading a report page back: its tables as text, its chart data, its header; hostile names."""
+"""Reading a report page back (tables as text, chart data, header), the window and the figures'
+formatting as the page must show them, computed apart; hostile names."""
 
 from __future__ import annotations
 
@@ -6,12 +7,18 @@ import json
 import re
 import shutil
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from tests.support import TEST_NOW
+from tests.support.expected import Expected
+
+TODAY = TEST_NOW.date()  # the sandbox's today: its latest month is the month to date
 DATA_BLOCK = re.compile(r'<script type="application/json" id="report-data">(.*?)</script>', re.S)
 
 
@@ -90,3 +97,38 @@ def hostile_copy(database: Path, directory: Path) -> Path:
             [HOSTILE_STATUS],
         )
     return copy
+
+
+# -- the window and the figures as the page must show them, computed apart from the report --
+
+
+def shift(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def window(expected: Expected, months: int) -> list[date]:
+    """`months` months up to the latest with a payment or a refund."""
+    last = max(month for month, _, _ in expected.monthly_revenue())
+    return [shift(last, n) for n in range(1 - months, 1)]
+
+
+def cents(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def records(table: list[list[str]]) -> list[dict[str, str]]:
+    header, *rows = table
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def provider(pid: int, several: bool) -> dict[str, str]:
+    return {"provider": str(pid)} if several else {}
+
+
+def dated(rows: list[dict], today: date | None) -> list[dict]:
+    """The rows as the page labels them: today's month, if shown, is to date."""
+    current = None if today is None else f"{today:%Y-%m}"
+    return [
+        {**row, "month": f"{current} (to date)"} if row["month"] == current else row for row in rows
+    ]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.report import write_report
+from tests.support import TEST_NOW
 
 from .helpers import HOSTILE_STATUS, HOSTILE_TYPE, hostile_copy, read_page
 
@@ -98,11 +99,11 @@ def chart_box(dom: str, key: str) -> str:
 
 
 def points(chart: dict) -> int:
-    """The marks a chart must draw: a dot per known value, a bar segment per positive count."""
+    """The marks a chart must draw: a dot per known value, a bar per value other than zero."""
     values = [v for s in chart["series"] for v in s["values"]]
     if chart["kind"] == "line":
         return sum(v is not None for v in values)
-    return sum(v is not None and v > 0 for v in values)
+    return sum(v is not None and v != 0 for v in values)
 
 
 def assert_drawn(dom: str, charts: list[dict]) -> None:
@@ -117,14 +118,52 @@ def assert_drawn(dom: str, charts: list[dict]) -> None:
         assert f'data-drawn="{marks}"' in box
 
 
+def assert_to_date(dom: str, chart: dict) -> None:
+    """The month to date is shaded and labelled; its line segments dashed and its dots
+    hollow, or its bars pale: as many as it has values."""
+    box, at = chart_box(dom, chart["key"]), chart["toDate"]
+    if at is None:  # a chart of ages, not months
+        assert 'class="to-date"' not in box
+        return
+    assert box.count('class="to-date"') == 2 and ">to date</text>" in box
+    values = [s["values"][at] for s in chart["series"]]
+    if chart["kind"] == "line":
+        assert box.count('stroke-dasharray="5 4"') == sum(v is not None for v in values)
+        assert box.count('fill="#fff"') == sum(v is not None for v in values)
+    else:
+        assert box.count('fill-opacity="0.4"') == sum(v is not None and v != 0 for v in values)
+
+
+BAR = re.compile(r'<rect x="[^"]*" y="([^"]*)" width="[^"]*" height="([^"]*)"[^>]*><title>([^<]*)')
+
+
+def assert_losses_below_zero(dom: str, key: str) -> None:
+    """Movements: gains stack up from the zero line, losses (contraction, churn) down."""
+    box = chart_box(dom, key)
+    zero = re.search(r'<line [^>]*y1="([^"]*)"[^>]*class="zero"', box)
+    assert zero, "no zero line"
+    bars = [(float(y), float(h), title) for y, h, title in BAR.findall(box)]
+    losses = [(y, h) for y, h, title in bars if ": -" in title]
+    gains = [(y, h) for y, h, title in bars if ": -" not in title]
+    assert losses and gains
+    assert all(y >= float(zero.group(1)) - 0.01 for y, _ in losses)
+    assert all(y + h <= float(zero.group(1)) + 0.01 for y, h in gains)
+
+
 def test_every_chart_is_drawn_offline(chromium, loaded, tmp_path):
     target = tmp_path / "report.html"
-    write_report(loaded.database, target)
+    write_report(loaded.database, target, today=TEST_NOW.date())
     rendered = render(chromium, target, tmp_path)
     assert rendered.requests == []
     charts = read_page(target).data["charts"]
-    assert [c["key"] for c in charts] == ["revenue", "paid-by-type", "status-mix", "collection"]
+    assert [c["key"] for c in charts] == [
+        *("revenue", "paid-by-type", "status-mix", "collection"),
+        *("mrr", "mrr-movements", "members", "churn", "receivables"),
+    ]
     assert_drawn(rendered.dom, charts)
+    for chart in charts:
+        assert_to_date(rendered.dom, chart)
+    assert_losses_below_zero(rendered.dom, "mrr-movements")
 
 
 def test_names_full_of_markup_stay_text_in_the_browser(chromium, loaded, tmp_path):

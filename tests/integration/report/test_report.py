@@ -19,7 +19,18 @@ from pipelines.failures.errors import ConfigurationError, WarehouseError
 from pipelines.report import write_report
 from tests.support.expected import Expected
 
-from .helpers import HOSTILE_STATUS, HOSTILE_TYPE, hostile_copy, read_page
+from .helpers import (
+    HOSTILE_STATUS,
+    HOSTILE_TYPE,
+    TODAY,
+    cents,
+    dated,
+    hostile_copy,
+    provider,
+    read_page,
+    records,
+    window,
+)
 
 ZERO = Decimal("0.00")
 
@@ -27,34 +38,10 @@ ZERO = Decimal("0.00")
 # -- expected values, from the sandbox's invoices (tests/support/expected.py), never the views --
 
 
-def shift(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def window(expected: Expected, months: int) -> list[date]:
-    """`months` months up to the latest with a payment or a refund."""
-    last = max(month for month, _, _ in expected.monthly_revenue())
-    return [shift(last, n) for n in range(1 - months, 1)]
-
-
-def cents(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
 def collected(paid: Decimal, billed: Decimal) -> str:
     if billed == 0:
         return "—"
     return f"{(paid * 100 / billed).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
-
-
-def records(table: list[list[str]]) -> list[dict[str, str]]:
-    header, *rows = table
-    return [dict(zip(header, row, strict=True)) for row in rows]
-
-
-def provider(pid: int, several: bool) -> dict[str, str]:
-    return {"provider": str(pid)} if several else {}
 
 
 def expected_revenue(expected: Expected, months: list[date], several: bool) -> list[dict]:
@@ -143,17 +130,25 @@ def expected_collection(expected: Expected, months: list[date], several: bool) -
     return rows
 
 
-def check_tables(path: Path, expected: Expected, months: list[date], pids: list[int]) -> None:
+def check_tables(
+    path: Path, expected: Expected, months: list[date], pids: list[int], today: date | None = None
+) -> None:
     tables = read_page(path).tables
     several = len(pids) > 1
-    assert records(tables["table-revenue"]) == expected_revenue(expected, months, several)
-    assert_same_rows(
-        records(tables["table-paid-by-type"]), expected_counts(paid_counts(expected), months, pids)
+    assert records(tables["table-revenue"]) == dated(
+        expected_revenue(expected, months, several), today
     )
     assert_same_rows(
-        records(tables["table-status-mix"]), expected_counts(status_counts(expected), months, pids)
+        records(tables["table-paid-by-type"]),
+        dated(expected_counts(paid_counts(expected), months, pids), today),
     )
-    assert records(tables["table-collection"]) == expected_collection(expected, months, several)
+    assert_same_rows(
+        records(tables["table-status-mix"]),
+        dated(expected_counts(status_counts(expected), months, pids), today),
+    )
+    assert records(tables["table-collection"]) == dated(
+        expected_collection(expected, months, several), today
+    )
 
 
 def assert_same_rows(got: list[dict], want: list[dict]) -> None:
@@ -174,24 +169,24 @@ def digest(path: Path) -> str:
 def test_the_tables_hold_the_sandboxs_figures_to_the_cent(loaded, tmp_path):
     before = digest(loaded.database)
     target = tmp_path / "report.html"
-    summary = write_report(loaded.database, target)
+    summary = write_report(loaded.database, target, today=TODAY)
 
     expected = Expected(loaded.invoices, {1: 0})
     months = window(expected, 24)
     assert (summary.first_month, summary.last_month, summary.months) == (months[0], months[-1], 24)
-    assert summary.charts == 4
+    assert summary.charts == 9  # and the members section's five (test_members.py)
     assert summary.line() == (
-        f"report: 4 charts, {months[0]:%Y-%m}..{months[-1]:%Y-%m}, written to {target}"
+        f"report: 9 charts, {months[0]:%Y-%m}..{months[-1]:%Y-%m}, written to {target}"
     )
-    check_tables(target, expected, months, [0])
+    check_tables(target, expected, months, [0], TODAY)
 
     page = read_page(target)
     assert f"{months[0]:%B %Y} to {months[-1]:%B %Y}" in page.header
     assert "payment months in UTC (the reporting timezone)" in page.header
     charts = {chart["key"]: chart for chart in page.data["charts"]}
-    assert list(charts) == ["revenue", "paid-by-type", "status-mix", "collection"]
+    assert list(charts)[:4] == ["revenue", "paid-by-type", "status-mix", "collection"]
     assert [s["name"] for s in charts["revenue"]["series"]] == ["GBP"]
-    assert all(len(c["months"]) == 24 for c in charts.values())
+    assert all(len(c["months"]) == 24 for c in charts.values() if c["axis"] == "month")
     # the file is opened read only and left as it was; the report gets the umask's mode
     assert digest(loaded.database) == before
     umask = os.umask(0)
@@ -204,15 +199,38 @@ def test_three_providers_get_a_line_per_currency_and_a_provider_column(make_harn
     monkeypatch.setenv("SOURCES__TEAMUP__PROVIDER_ID", "1,2,3")
     harness.load()
     target = harness.workdir / "report.html"
-    write_report(harness.database, target, months=6)
+    write_report(harness.database, target, months=6, today=TODAY)
 
     expected = Expected(harness.sandbox.invoices(), {1: 1, 2: 2, 3: 3})
     months = window(expected, 6)
-    check_tables(target, expected, months, [1, 2, 3])
+    check_tables(target, expected, months, [1, 2, 3], TODAY)
     page = read_page(target)
     names = [s["name"] for s in page.data["charts"][0]["series"]]
     assert names == ["provider 1 · GBP", "provider 2 · EUR", "provider 3 · USD"]
     assert "providers 1, 2, 3" in page.header
+
+
+def test_the_current_month_is_marked_to_date_in_every_chart(loaded, tmp_path):
+    target = tmp_path / "report.html"
+    write_report(loaded.database, target, today=TODAY)
+    page = read_page(target)
+    current = f"{TODAY:%Y-%m}"
+    monthly = [chart for chart in page.data["charts"] if chart["axis"] == "month"]
+    assert len(monthly) == 8  # every chart but receivables, whose axis is ages
+    for chart in monthly:
+        assert chart["months"][-1] == current and chart["toDate"] == len(chart["months"]) - 1
+        labels = [row[0] for row in page.tables[f"table-{chart['key']}"][1:]]
+        assert f"{current} (to date)" in labels and current not in labels
+        assert all(label.endswith("(to date)") == label.startswith(current) for label in labels)
+    notes = page.text.count(f"{TODAY:%B %Y} is the current month: its figures are to date")
+    assert notes == len(monthly)
+
+    # a today past the window (the report made in December of November's data) marks nothing
+    write_report(loaded.database, target, today=date(TODAY.year + 1, 1, 2))
+    page = read_page(target)
+    assert "is the current month" not in page.text
+    assert not any("to date" in row[0] for table in page.tables.values() for row in table)
+    assert all(chart["toDate"] is None for chart in page.data["charts"])
 
 
 def test_the_page_fetches_nothing(loaded, tmp_path):
