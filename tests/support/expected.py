@@ -12,21 +12,13 @@ from zoneinfo import ZoneInfo
 
 from sandbox.generate import PROVIDERS
 from sandbox.model import PAYMENT_PROCESSORS, Invoice
+from tests.support.expected_members import MembershipMarts, first_of, next_month
 from tests.support.targets import Target
 
 ZERO = Decimal("0.00")
 BY_ID = {provider.id: provider for provider in PROVIDERS}
 # Invoices a studio is not owed (collection_rate leaves them out); credit notes are left out too.
 NOT_BILLED = ("voided", "skipped", "upcoming")
-# A membership invoice with these is no recurring revenue (docs/tables.md).
-NOT_RECURRING = ("voided", "skipped")
-# Invoices still to be paid: what receivables counts once they are due.
-OWED = ("open", "failed", "retrying", "retry_failed", "pending_offline", "pending_online")
-AGE_BUCKETS = ((30, "0-30"), (60, "31-60"), (90, "61-90"), (None, "91+"))
-
-
-def first_of(day: date) -> date:
-    return date(day.year, day.month, 1)
 
 
 def month_in(moment: datetime, zone: str) -> date:
@@ -38,7 +30,7 @@ def ratio(part: Decimal | int, whole: Decimal | int) -> float | None:
 
 
 @dataclass
-class Expected:
+class Expected(MembershipMarts):
     """What each view must hold; keys are the view's grain, values its other columns in order.
 
     stored maps a sandbox provider id to the warehouse's (0 when no provider is configured).
@@ -193,103 +185,6 @@ class Expected:
             key: (n, gross, refunds, gross - refunds) for key, (n, gross, refunds) in rows.items()
         }
 
-    def _recurring(self) -> dict[tuple, dict[date, Decimal]]:
-        """(provider, currency, customer) -> {due month: recurring revenue}, above zero only,
-        through the current month."""
-        sums: defaultdict[tuple, Decimal] = defaultdict(lambda: ZERO)
-        current = first_of(self._today())
-        for i in self.invoices:
-            month = first_of(i.due_date)
-            if (
-                i.purchase_type == "membership"
-                and not i.is_credit_note
-                and i.status not in NOT_RECURRING
-                and i.customer_id is not None
-                and month <= current
-            ):
-                sums[(self._pid(i), self._currency(i), i.customer_id, month)] += i.total
-        found: defaultdict[tuple, dict[date, Decimal]] = defaultdict(dict)
-        for (pid, currency, customer, month), amount in sums.items():
-            if amount > 0:
-                found[(pid, currency, customer)][month] = amount
-        return found
-
-    def customer_recurring_revenue(self) -> dict[tuple, tuple]:
-        """Customer by customer, month by month from their first: what moved."""
-        current, result = first_of(self._today()), {}
-        for (pid, currency, customer), months in self._recurring().items():
-            month, previous, seen = min(months), ZERO, False
-            while month <= current:
-                now = months.get(month, ZERO)
-                if now > 0:
-                    if not seen:
-                        movement = "new"
-                    elif previous == 0:
-                        movement = "reactivation"
-                    else:
-                        movement = {1: "expansion", -1: "contraction", 0: "unchanged"}[
-                            (now > previous) - (now < previous)
-                        ]
-                    seen = True
-                elif previous > 0:
-                    movement = "churn"
-                if now > 0 or previous > 0:
-                    key = (month, pid, currency, customer)
-                    result[key] = (movement, previous, now, now - previous)
-                month, previous = next_month(month), now
-        return result
-
-    def monthly_recurring_revenue(self) -> dict[tuple, tuple]:
-        """Month by month, set by set: who pays this month, last month, ever before."""
-        current = first_of(self._today())
-        by_account: defaultdict[tuple, dict[int, dict[date, Decimal]]] = defaultdict(dict)
-        for (pid, currency, customer), months in self._recurring().items():
-            by_account[(pid, currency)][customer] = months
-        result: dict[tuple, tuple] = {}
-        for (pid, currency), customers in by_account.items():
-            month = min(min(months) for months in customers.values())
-            before: set[int] = set()  # members in any month before this one
-            last: dict[int, Decimal] = {}
-            while month <= current:
-                now = {c: m[month] for c, m in customers.items() if month in m}
-                new = [c for c in now if c not in before]
-                back = [c for c in now if c in before and c not in last]
-                kept = [c for c in now if c in last]
-                gone = [c for c in last if c not in now]
-                result[(month, pid, currency)] = (
-                    len(now),
-                    sum(now.values(), ZERO),
-                    len(new),
-                    sum((now[c] for c in new), ZERO),
-                    len(back),
-                    sum((now[c] for c in back), ZERO),
-                    sum((now[c] - last[c] for c in kept if now[c] > last[c]), ZERO),
-                    sum((last[c] - now[c] for c in kept if now[c] < last[c]), ZERO),
-                    len(gone),
-                    sum((last[c] for c in gone), ZERO),
-                )
-                before |= set(now)
-                month, last = next_month(month), now
-        return result
-
-    def receivables(self) -> dict[tuple, tuple]:
-        today = self._today()
-        rows: dict[tuple, list] = {}
-        for i in self.invoices:
-            for _, bucket in AGE_BUCKETS:  # every bucket of a provider and currency
-                rows.setdefault((self._pid(i), self._currency(i), bucket), [0, set(), ZERO])
-        for i in self.invoices:
-            if i.status not in OWED or i.is_credit_note or i.due_date > today:
-                continue
-            days = (today - i.due_date).days
-            bucket = next(name for limit, name in AGE_BUCKETS if limit is None or days <= limit)
-            row = rows[(self._pid(i), self._currency(i), bucket)]
-            row[0] += 1
-            if i.customer_id is not None:
-                row[1].add(i.customer_id)
-            row[2] += i.total
-        return {key: (n, len(customers), due) for key, (n, customers, due) in rows.items()}
-
     def all(self) -> dict[str, dict[tuple, tuple]]:
         return {name: getattr(self, name)() for name in MARTS}
 
@@ -309,10 +204,6 @@ MARTS = {
     "monthly_recurring_revenue": 3,
     "receivables": 3,
 }
-
-
-def next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def assert_same(view: str, got: dict[tuple, tuple], want: dict[tuple, tuple]) -> None:
