@@ -143,7 +143,7 @@ def test_the_demo_loads_a_sandbox_and_says_how_to_query(isolated):
     assert "explore this demo's warehouse" in result.stdout
     assert (isolated / ".demo" / "teamup_warehouse.duckdb").exists()
     assert (isolated / ".demo" / "teamup_warehouse_analyst.duckdb").exists()
-    assert "report: 4 charts" in result.stdout
+    assert "report: 9 charts" in result.stdout  # revenue 4, members 5
     assert (isolated / ".demo" / "teamup_report.html").stat().st_size > 10_000
     assert "requests would take about" in result.stdout  # under TeamUp's real limit
 

@@ -92,7 +92,7 @@ def test_report_reads_the_analyst_copy_while_the_working_file_is_busy(harness):
     with analyst_holding(harness.database):
         made = etl("report", "--output", "out/revenue.html", cwd=harness.workdir)
     assert made.returncode == 0, made.stderr
-    assert made.stdout.startswith("report: 4 charts, ")
+    assert made.stdout.startswith("report: 9 charts, ")  # revenue 4, members 5
     page = (harness.workdir / "out" / "revenue.html").read_text()
     assert page.startswith("<!doctype html>") or page.lower().startswith("<!doctype html>")
 
